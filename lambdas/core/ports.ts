@@ -126,3 +126,37 @@ export interface ThreadStore {
 export interface Publisher {
   publish(envelope: Envelope): Promise<void>;
 }
+
+// ---------------------------------------------------------------- observability
+
+/** Structured logger (Powertools Logger in Lambda, a JSON line logger locally). Never pass secrets, signatures or raw bodies. */
+export interface Log {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Metric names (namespace `DiscordPrThreads`); the dashboard and alarms reference these. */
+export const METRIC = {
+  /** dimension EventType */
+  deliveriesReceived: 'DeliveriesReceived',
+  deliveriesIgnored: 'DeliveriesIgnored',
+  signatureRejected: 'SignatureRejected',
+  publishFailed: 'PublishFailed',
+  deliveriesProcessed: 'DeliveriesProcessed',
+  deliveriesDuplicate: 'DeliveriesDuplicate',
+  /** dimension Outcome: ok | 429 | 4xx | 401 | 403 | 404 | 5xx | network */
+  discordRequests: 'DiscordRequests',
+  renamesDeferred: 'RenamesDeferred',
+  /** milliseconds, GitHub delivery accepted → Discord effects done */
+  endToEndLag: 'EndToEndLag',
+} as const;
+
+export interface MetricsSink {
+  count(name: string, value?: number, dimensions?: Readonly<Record<string, string>>): void;
+  milliseconds(name: string, value: number): void;
+}
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+export const noMetrics: MetricsSink = { count() {}, milliseconds() {} };

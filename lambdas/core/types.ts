@@ -159,6 +159,8 @@ export interface BridgeConfig {
   readonly channels: Readonly<Record<string, string>>;
   /** GitHub login (case-insensitive) → Discord user id. */
   readonly users: Readonly<Record<string, string>>;
+  /** Thread names carry the repository: `auto` when 2+ repositories are routed to the channel. */
+  readonly repoInName: 'auto' | 'always' | 'never';
   readonly policy: NoisePolicy;
 }
 
