@@ -146,6 +146,8 @@ export const METRIC = {
   publishFailed: 'PublishFailed',
   deliveriesProcessed: 'DeliveriesProcessed',
   deliveriesDuplicate: 'DeliveriesDuplicate',
+  /** a worker attempt failed (the queue retries it; after 5 receives it lands in the DLQ) */
+  deliveriesFailed: 'DeliveriesFailed',
   /** dimension Outcome: ok | 429 | 4xx | 401 | 403 | 404 | 5xx | network */
   discordRequests: 'DiscordRequests',
   renamesDeferred: 'RenamesDeferred',

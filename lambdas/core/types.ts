@@ -137,6 +137,8 @@ export interface ThreadState {
   readonly pendingStarterId?: string;
   /** Forum channels: the thread name a creation was attempted with (look it up before creating again). */
   readonly pendingForumName?: string;
+  /** Incremented each time the thread is recreated (deleted on Discord); part of creation nonces. */
+  readonly threadGeneration?: number;
   /** Name currently on Discord. */
   readonly name?: string;
   /** Name wanted but deferred by the rename budget / a 429. */
