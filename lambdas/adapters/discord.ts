@@ -181,6 +181,11 @@ function threadInfo(raw: RawChannel): ThreadInfo {
   };
 }
 
+/** Discord snowflakes carry their creation time (ms since the Discord epoch, 2015-01-01). */
+export function snowflakeTime(id: string): number {
+  return Number(BigInt(id) >> 22n) + 1_420_070_400_000;
+}
+
 export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
   const log = options.log ?? silentLog;
   const metrics = options.metrics ?? noMetrics;
@@ -324,6 +329,13 @@ export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
         restOnce.post(Routes.threads(channelId), { body }),
       );
       return { ...threadInfo(raw), starterMessageId: raw.message?.id ?? raw.id };
+    },
+
+    async recentMessages(channelId, limit) {
+      const list = await call('recentMessages', z.array(z.object({ id: z.string(), content: z.string() })), () =>
+        rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: String(limit) }) }),
+      );
+      return list.map((m) => ({ id: m.id, content: m.content, createdAt: snowflakeTime(m.id) }));
     },
 
     async findThread(guildId, channelId, name) {

@@ -25,6 +25,11 @@ import type { Action, OutboundMessage, Plan, TagName, ThreadState } from './type
 /** Discord allows about 2 renames per 10 minutes per thread (undocumented). */
 export const RENAME_WINDOW_MS = 10 * 60_000;
 export const RENAMES_PER_WINDOW = 2;
+/** Messages searched for an earlier attempt's create (Discord's maximum page). */
+const RECOVERY_LOOKBACK = 50;
+const CLOCK_SKEW_MS = 60_000;
+/** Discord: "Thread is archived". */
+const ARCHIVED = 50083;
 
 export interface ExecuteContext {
   readonly discord: DiscordPort;
@@ -35,6 +40,13 @@ export interface ExecuteContext {
   readonly now: number;
   readonly log: Log;
   readonly metrics: MetricsSink;
+  /**
+   * A retry of a delivery (receive count > 1): a create of an earlier attempt may have been applied after
+   * Discord's nonce window closed, so look for it among the latest messages before creating again.
+   */
+  readonly recovering: boolean;
+  /** When ingest accepted the delivery (epoch ms): a message found while recovering must be newer. */
+  readonly since: number;
   /** Resolves forum tag names to ids, creating missing tags on the channel. */
   readonly tagIds: (names: readonly TagName[]) => Promise<readonly string[]>;
 }
@@ -137,7 +149,9 @@ class Execution {
     let starterId = this.state.pendingStarterId;
     if (!starterId) {
       const nonce = nonceFor(this.state.key, `${this.ctx.deliveryId}:thread:${this.state.threadGeneration ?? 0}`);
-      starterId = (await discord.createMessage(channelId, { ...ensure.starter, nonce })).id;
+      starterId =
+        (await this.findApplied(channelId, ensure.starter)) ??
+        (await discord.createMessage(channelId, { ...ensure.starter, nonce })).id;
       await this.save({ pendingStarterId: starterId });
     }
     let threadId: string;
@@ -250,7 +264,11 @@ class Execution {
       this.remember();
       patch.archived = false;
     }
-    await this.onThread(ensure, (id) => this.ctx.discord.editThread(id, patch));
+    await this.onThread(ensure, (id) => this.ctx.discord.editThread(id, patch)).catch((err: unknown) => {
+      // A retried archive whose first attempt was applied (5xx after apply) finds the thread archived: done.
+      if (patch.archived === true && err instanceof DiscordError && err.code === ARCHIVED) return;
+      throw err;
+    });
     await this.save({
       archived: patch.archived ?? this.state.archived,
       locked: patch.locked ?? this.state.locked,
@@ -317,12 +335,23 @@ class Execution {
     if (this.state.messages[key]) return;
     if (!this.state.threadId && ensure) await this.createThread(ensure);
     await this.openForWriting(ensure);
-    const created = await this.onThread(ensure, (threadId) => {
+    const id = await this.onThread(ensure, async (threadId) => {
+      const found = await this.findApplied(threadId, message);
+      if (found) return found;
       const replyTo = replyToKey ? this.state.messages[replyToKey] : undefined;
       const nonce = nonceFor(this.state.key, `${key}#${this.state.threadGeneration ?? 0}`);
-      return this.ctx.discord.createMessage(threadId, { ...message, nonce, replyToMessageId: replyTo });
+      return (await this.ctx.discord.createMessage(threadId, { ...message, nonce, replyToMessageId: replyTo })).id;
     });
-    await this.save({ messages: { ...this.state.messages, [key]: created.id } });
+    await this.save({ messages: { ...this.state.messages, [key]: id } });
+  }
+
+  /** While recovering: the id of an identical message created since the delivery arrived, if any. */
+  private async findApplied(channelId: string, message: OutboundMessage): Promise<string | undefined> {
+    if (!this.ctx.recovering) return undefined;
+    const recent = await this.ctx.discord.recentMessages(channelId, RECOVERY_LOOKBACK);
+    const since = this.ctx.since - CLOCK_SKEW_MS;
+    const known = new Set(Object.values(this.state.messages));
+    return recent.find((m) => m.createdAt >= since && m.content === message.content && !known.has(m.id))?.id;
   }
 
   private async editOrDelete(

@@ -91,6 +91,15 @@ export interface DiscordPort {
   /** Look a thread up by exact name among the guild's active threads and the channel's public archived threads. */
   findThread(guildId: string, channelId: string, name: string): Promise<ThreadInfo | undefined>;
   editThread(threadId: string, patch: ThreadPatch): Promise<void>;
+  /** The channel's latest messages, newest first (used only when retrying, to find a create that was applied). */
+  recentMessages(channelId: string, limit: number): Promise<readonly RecentMessage[]>;
+}
+
+export interface RecentMessage {
+  readonly id: string;
+  readonly content: string;
+  /** Epoch ms, from the snowflake. */
+  readonly createdAt: number;
 }
 
 // ---------------------------------------------------------------- stores

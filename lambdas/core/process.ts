@@ -50,8 +50,17 @@ export interface ProcessResult {
 
 const STALE_RETRIES = 3;
 
+export interface ProcessOptions {
+  /** 1 for the first attempt; SQS's ApproximateReceiveCount or the local queue's attempt number. @default 1 */
+  readonly attempt?: number;
+}
+
 /** Processes one delivery exactly once. Throws when it must be retried (see `isRetryable`). */
-export async function processEnvelope(envelope: Envelope, deps: WorkerDeps): Promise<ProcessResult> {
+export async function processEnvelope(
+  envelope: Envelope,
+  deps: WorkerDeps,
+  options: ProcessOptions = {},
+): Promise<ProcessResult> {
   const { deliveries, log, metrics, now } = deps;
   const claim = await deliveries.claim(envelope.deliveryId, now(), deps.leaseMs);
   if (claim === 'done') {
@@ -61,7 +70,7 @@ export async function processEnvelope(envelope: Envelope, deps: WorkerDeps): Pro
   }
   if (claim === 'busy') throw new RetryableError('Another attempt is processing this delivery; retry later.');
   try {
-    const result = await run(envelope, deps);
+    const result = await run(envelope, deps, (options.attempt ?? 1) > 1);
     await deliveries.complete(envelope.deliveryId, now());
     metrics.count(METRIC.deliveriesProcessed);
     metrics.milliseconds(METRIC.endToEndLag, Math.max(0, now() - envelope.receivedAt));
@@ -79,7 +88,7 @@ export async function processEnvelope(envelope: Envelope, deps: WorkerDeps): Pro
   }
 }
 
-async function run(envelope: Envelope, deps: WorkerDeps): Promise<ProcessResult> {
+async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean): Promise<ProcessResult> {
   for (let attempt = 0; ; attempt++) {
     const prepared = await prepare(envelope, deps);
     if (prepared.plan.ignored !== undefined) {
@@ -95,6 +104,8 @@ async function run(envelope: Envelope, deps: WorkerDeps): Promise<ProcessResult>
         now: deps.now(),
         log: deps.log,
         metrics: deps.metrics,
+        recovering,
+        since: envelope.receivedAt,
         tagIds: (names) => directory(deps).tagIds(prepared.channel.id, names, deps.now()),
       });
       return { status: 'done', actions: prepared.plan.actions };

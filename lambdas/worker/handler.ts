@@ -17,7 +17,7 @@ const recordHandler = async (record: SQSRecord): Promise<void> => {
   const envelope = parseEnvelope(record.body);
   logger.appendKeys({ deliveryId: envelope.deliveryId, repository: envelope.repository, pr: envelope.prNumber });
   try {
-    await processEnvelope(envelope, await deps());
+    await processEnvelope(envelope, await deps(), { attempt: Number(record.attributes.ApproximateReceiveCount) || 1 });
   } catch (err) {
     log.error('delivery failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     throw err;
