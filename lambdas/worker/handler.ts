@@ -14,10 +14,11 @@ const deps = workerDepsFactory(readWorkerEnv(process.env), log, metrics);
 const processor = new SqsFifoPartialProcessorAsync();
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
-  const envelope = parseEnvelope(record.body);
-  logger.appendKeys({ deliveryId: envelope.deliveryId, repository: envelope.repository, pr: envelope.prNumber });
   try {
-    await processEnvelope(envelope, await deps(), { attempt: Number(record.attributes.ApproximateReceiveCount) || 1 });
+    const envelope = parseEnvelope(record.body);
+    logger.appendKeys({ deliveryId: envelope.deliveryId, repository: envelope.repository, pr: envelope.prNumber });
+    const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+    await processEnvelope(envelope, await deps(), { attempt });
   } catch (err) {
     log.error('delivery failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
     throw err;

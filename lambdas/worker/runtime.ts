@@ -10,6 +10,7 @@ import type { FlushableMetrics } from '../adapters/observability';
 import { createSecretCache } from '../adapters/secrets';
 import { resolveBody } from '../adapters/sns-publisher';
 import { parseBridgeConfig } from '../core/config';
+import { RetryableError } from '../core/errors';
 import { guardForbidden } from '../core/guard';
 import type { Log } from '../core/ports';
 import { createChannelDirectory, type WorkerDeps } from '../core/process';
@@ -59,6 +60,13 @@ export function workerDepsFactory(env: WorkerEnv, log: Log, metrics: FlushableMe
   let current: { token: string; deps: WorkerDeps } | undefined;
   return async () => {
     const token = await secrets.getSecret(env.tokenSecretArn);
+    // The stack creates the secret with a JSON placeholder; calling Discord with it would earn 401s, which count
+    // toward Discord's IP ban. Fail (the queue retries) until the real token is put in.
+    if (token.trimStart().startsWith('{')) {
+      throw new RetryableError(
+        'The Discord bot token secret still holds its placeholder; set it with the SetDiscordTokenCommand output.',
+      );
+    }
     if (current?.token !== token) {
       const discord = guardForbidden(createDiscordPort({ token, api: env.discordApiUrl, log, metrics }), Date.now);
       const deps: WorkerDeps = {
