@@ -53,6 +53,17 @@ export const deploymentConfigSchema = z
       .refine((v) => RETENTION_VALUES.includes(v), `must be one of ${RETENTION_VALUES.join(', ')}`)
       .default(30),
     alarmEmail: z.email('must be an email address').optional(),
+    opsChannelId: z
+      .string()
+      .regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits)')
+      .optional(),
+    recovery: z
+      .object({
+        hooks: z.array(z.unknown()).min(1, 'must list at least one hook'),
+        intervalMinutes: int(1, 1440).default(15),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -76,6 +87,13 @@ export interface DeploymentConfig {
   readonly logRetentionDays: number;
   /** Where alarms are emailed. @default - no email subscription */
   readonly alarmEmail?: string;
+  /** Discord channel that receives alarm state changes (posted by a small notifier Lambda). @default - none */
+  readonly opsChannelId?: string;
+  /**
+   * Failed-delivery recovery job: GitHub webhooks (repository or organization hook ids) whose failed deliveries are
+   * redelivered; needs a GitHub token in the `GitHubTokenSecretName` secret. @default - off
+   */
+  readonly recovery?: { readonly hooks: readonly unknown[]; readonly intervalMinutes: number };
 }
 
 /** Everything `bin/app.ts` hands to the stack. */

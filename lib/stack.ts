@@ -5,12 +5,16 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { parseHooks } from '../lambdas/core/recovery';
 import type { AppConfig } from './config';
 import { EventPipeline } from './constructs/event-pipeline';
+import { Monitoring } from './constructs/monitoring';
 import { PrWorker } from './constructs/pr-worker';
+import { FailedDeliveryRecovery } from './constructs/recovery';
 import { BridgeSecrets } from './constructs/secrets';
 import { Tables } from './constructs/tables';
 import { WebhookIngest } from './constructs/webhook-ingest';
@@ -25,6 +29,8 @@ const WHY = {
     'Transient claim-check bucket (objects expire by lifecycle), private, SSL-only, written only by the ingest role and read only by the worker role; access logs would need a second bucket for no added control.',
   webhookRotation:
     'Rotating the webhook secret means changing it in GitHub too, which AWS cannot do; rotation is manual and safe: put {"current":new,"previous":old}, update GitHub, then drop "previous" (ingest accepts both meanwhile).',
+  githubRotation:
+    'The GitHub token is issued by GitHub and cannot be rotated by AWS; after a reset the user puts the new value with put-secret-value.',
   tokenRotation:
     'The bot token is issued by Discord (Developer Portal → Bot → Reset Token) and cannot be rotated by AWS; after a reset the user puts the new value with SetDiscordTokenCommand.',
 };
@@ -93,7 +99,39 @@ export class DiscordPrThreadsStack extends Stack {
     this.discordTokenSecret = secrets.discordToken;
     this.deliveriesTable = tables.deliveries;
 
-    // Monitoring (dashboard + alarms, emailed to deployment.alarmEmail) is added here, from the fields above.
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      api: ingest.api,
+      ingestFunction: ingest.function,
+      workerFunction: worker.function,
+      queue: pipeline.queue,
+      deadLetterQueue: pipeline.deadLetterQueue,
+      alarmEmail: deployment.alarmEmail,
+      opsChannel: deployment.opsChannelId
+        ? {
+            channelId: deployment.opsChannelId,
+            tokenSecret: secrets.discordToken,
+            discordApiUrl: deployment.discordApiUrl,
+          }
+        : undefined,
+      removalPolicy,
+    });
+    const githubToken = deployment.recovery
+      ? new Secret(this, 'GitHubToken', {
+          description: 'GitHub token (plain text) for the recovery job',
+          removalPolicy,
+        })
+      : undefined;
+    if (githubToken && deployment.recovery) {
+      new FailedDeliveryRecovery(this, 'Recovery', {
+        githubToken,
+        hooks: parseHooks(deployment.recovery.hooks),
+        deliveriesTable: tables.deliveries,
+        interval: Duration.minutes(deployment.recovery.intervalMinutes),
+        dashboard: monitoring.dashboard,
+        alarmTopic: monitoring.alarmTopic,
+        logRemovalPolicy: removalPolicy,
+      });
+    }
 
     const region = `--region ${Aws.REGION}`;
     const outputs: Record<string, [string, string]> = {
@@ -113,6 +151,10 @@ export class DiscordPrThreadsStack extends Stack {
       DeliveriesTableName: [tables.deliveries.tableName, 'DynamoDB table of delivery records'],
       ThreadsTableName: [tables.threads.tableName, 'DynamoDB table of PR → Discord thread state'],
       PayloadBucketName: [pipeline.payloadBucket.bucketName, 'S3 bucket of large webhook bodies (claim checks)'],
+      DashboardUrl: [monitoring.dashboardUrl, 'CloudWatch dashboard of the bridge'],
+      AlarmTopicArn: [monitoring.alarmTopic.topicArn, 'SNS topic receiving every alarm state change'],
+      TopicArn: [pipeline.topic.topicArn, 'SNS FIFO topic and its archive (npm run replay -- --from-aws)'],
+      ...(githubToken && { GitHubTokenSecretName: [githubToken.secretName, 'Secret to put the GitHub token in'] }),
     };
     for (const [name, [value, description]] of Object.entries(outputs))
       new CfnOutput(this, name, { value, description });
@@ -127,6 +169,7 @@ export class DiscordPrThreadsStack extends Stack {
       [pipeline.payloadBucket, 'AwsSolutions-S1', WHY.accessLogs],
       [secrets.webhookSecret, 'AwsSolutions-SMG4', WHY.webhookRotation],
       [secrets.discordToken, 'AwsSolutions-SMG4', WHY.tokenRotation],
+      ...(githubToken ? [[githubToken, 'AwsSolutions-SMG4', WHY.githubRotation] as [Construct, string, string]] : []),
     ];
     for (const [construct, id, reason] of acknowledgements) Validations.of(construct).acknowledge({ id, reason });
   }
