@@ -218,6 +218,7 @@ const threadStateShape = {
   pendingStarterId: z.string().optional(),
   pendingForumName: z.string().optional(),
   threadGeneration: z.number().int().nonnegative().optional(),
+  noteScopes: z.array(z.string()).optional(),
   name: z.string().optional(),
   pendingName: z.string().optional(),
   renames: z.array(z.number()).default([]),

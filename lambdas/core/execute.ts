@@ -37,6 +37,8 @@ export interface ExecuteContext {
   readonly channel: ChannelInfo;
   readonly guildId: string;
   readonly deliveryId: string;
+  /** The scope of this delivery's note keys (see {@link noteScopeOf}). */
+  readonly noteScope: string;
   readonly now: number;
   readonly log: Log;
   readonly metrics: MetricsSink;
@@ -52,6 +54,16 @@ export interface ExecuteContext {
 }
 
 type EnsureThread = Extract<Action, { kind: 'ensureThread' }>;
+
+/** Deliveries whose note keys are remembered per thread. */
+const NOTE_SCOPES_KEPT = 50;
+
+/** Note-key scope of a delivery: a hash of its raw body, so a re-sent capture maps to the same keys. */
+export function noteScopeOf(body: string): string {
+  return `n${createHash('sha256').update(body).digest('hex').slice(0, 16)}`;
+}
+
+const isNoteKey = (key: string) => /^n[0-9a-f]{16}:/.test(key);
 
 /** Discord nonce (≤ 25 chars) for a semantic key within one PR's thread. */
 export function nonceFor(threadKey: string, key: string): string {
@@ -129,10 +141,14 @@ class Execution {
     if (this.restore) this.patch = { ...this.patch, ...this.restore };
     this.restore = undefined;
     await this.flush(ensure);
-    // Note keys of this delivery only guard its own retries: drop them once it is done.
-    const prefix = `${this.ctx.deliveryId}:`;
-    const messages = Object.fromEntries(Object.entries(this.state.messages).filter(([k]) => !k.startsWith(prefix)));
-    await this.save({ messages, pr: plan.pr ?? this.state.pr });
+    // Remember the notes of the latest deliveries only (bounded item size); forwarded comments stay.
+    const scope = this.ctx.noteScope;
+    const scopes = [...(this.state.noteScopes ?? []).filter((s) => s !== scope), scope].slice(-NOTE_SCOPES_KEPT);
+    const kept = new Set(scopes);
+    const messages = Object.fromEntries(
+      Object.entries(this.state.messages).filter(([k]) => !isNoteKey(k) || kept.has(k.slice(0, k.indexOf(':')))),
+    );
+    await this.save({ messages, noteScopes: scopes, pr: plan.pr ?? this.state.pr });
   }
 
   // ------------------------------------------------------------ thread creation

@@ -4,7 +4,7 @@
  */
 import { channelFor } from './config';
 import { PermanentError, RetryableError } from './errors';
-import { emptyState, executePlan } from './execute';
+import { emptyState, executePlan, noteScopeOf } from './execute';
 import { plan as planDelivery } from './plan';
 import {
   type ChannelInfo,
@@ -101,6 +101,7 @@ async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean): P
         channel: prepared.channel,
         guildId: deps.config.guildId,
         deliveryId: envelope.deliveryId,
+        noteScope: prepared.noteScope,
         now: deps.now(),
         log: deps.log,
         metrics: deps.metrics,
@@ -121,25 +122,29 @@ interface Prepared {
   readonly plan: Plan;
   readonly state: ThreadState;
   readonly channel: ChannelInfo;
+  readonly noteScope: string;
 }
 
 async function prepare(envelope: Envelope, deps: WorkerDeps): Promise<Prepared> {
-  const payload = parsePayload(await deps.loadBody(envelope));
+  const body = await deps.loadBody(envelope);
+  const payload = parsePayload(body);
   const key = envelope.groupId;
   const stored = await deps.threads.get(key);
   // An existing thread stays where it is even if routing changed since.
   const channelId = stored?.threadId ? stored.channelId : channelFor(deps.config, envelope.repository);
   const state = stored ?? emptyState(key, channelId);
   const channel = await directory(deps).get(state.channelId, deps.now());
+  const noteScope = noteScopeOf(body);
   const delivery = {
-    id: envelope.deliveryId,
+    // The planner keys notes by this id: the body's hash, not the delivery id (see ThreadState.noteScopes).
+    id: noteScope,
     event: envelope.event,
     action: envelope.action,
     receivedAt: envelope.receivedAt,
     payload,
   };
   const kind = channel.kind === 'forum' ? 'forum' : 'text';
-  return { plan: planDelivery(delivery, stored, deps.config, kind), state, channel };
+  return { plan: planDelivery(delivery, stored, deps.config, kind), state, channel, noteScope };
 }
 
 function parsePayload(body: string): unknown {

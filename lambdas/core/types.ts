@@ -148,6 +148,12 @@ export interface ThreadState {
   readonly archived: boolean;
   readonly locked: boolean;
   readonly tags: readonly TagName[];
+  /**
+   * Note keys are `<scope>:<n>` where the scope hashes the delivery's body: a captured delivery re-sent under a
+   * fresh delivery id (GitHub signs only the body) maps to the same keys. The scopes of the latest deliveries, oldest
+   * first; the notes of older scopes are forgotten to bound the item's size.
+   */
+  readonly noteScopes?: readonly string[];
   /** Semantic key → Discord message id (summary, forwarded comments, notes). */
   readonly messages: Readonly<Record<string, string>>;
   readonly pr?: PrSnapshot;

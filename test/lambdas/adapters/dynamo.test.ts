@@ -216,6 +216,7 @@ describe('thread store', () => {
     pendingStarterId: '1200000000000000002',
     pendingForumName: 'PR #7 · Forum name',
     threadGeneration: 2,
+    noteScopes: ['n0123456789abcdef'],
     name: 'PR #7 · Add the thing',
     pendingName: 'PR #7 · Add the thing, renamed',
     renames: [T0, T0 + MINUTE],

@@ -279,3 +279,22 @@ describe('hostile and oversized text', () => {
     }
   });
 });
+
+describe('a captured delivery re-sent under a fresh delivery id (GitHub signs only the body)', () => {
+  let rig: WorkerRig;
+  beforeAll(async () => {
+    rig = await startWorkerRig();
+  });
+  afterAll(() => rig.close());
+
+  test('review notes, merge notes and thread creation are not repeated', async () => {
+    const sends = ['pull_request_review.submitted.approved', 'pull_request.closed.merged'];
+    for (const name of sends) await rig.process(rig.fixture(name));
+    const thread = threadsOf(rig)[0];
+    const count = messagesOf(rig, thread.id).length;
+    expect(count).toBe(2);
+    for (const name of sends) await rig.process(rig.fixture(name, `${name}-resent`));
+    expect(messagesOf(rig, thread.id)).toHaveLength(count);
+    expect(threadsOf(rig)).toHaveLength(1);
+  });
+});
