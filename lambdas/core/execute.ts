@@ -2,9 +2,10 @@
  * Executes a plan against Discord, keeping the PR's thread state in step.
  *
  * Exactly-once rules (design §3):
- * - state is saved after every Discord effect that must not be repeated (thread created, message posted);
+ * - thread-creation intents and ids are saved at once; everything else is saved once, when the plan is done;
  * - creates carry a nonce derived from the semantic key, so a crash between Discord's answer and the save
- *   is absorbed by Discord's nonce window; after the save, the `messages` map absorbs any later replay;
+ *   is absorbed by Discord's nonce window, and past it by a look-up of the latest messages on the retry;
+ *   after the save, the `messages` map absorbs any later replay;
  * - text-channel threads start from the summary message (thread id = message id, a repeat answers 160004);
  *   forum posts record an intent (the name) first and are looked up by name before a second creation;
  * - consecutive thread patches (tags, archive/lock, unarchive/unlock) go out as one PATCH.
@@ -100,8 +101,17 @@ class Execution {
     return this.ctx.channel.kind === 'forum';
   }
 
+  /** Writes the state now: for thread-creation intents and ids, which must survive a crash. */
   private async save(changes: Partial<ThreadState>): Promise<void> {
     this.state = await this.ctx.threads.put({ ...this.state, ...changes });
+  }
+
+  /**
+   * Records a change in memory; `finish` writes it once. A crash before that is covered on the retry by the
+   * creates' nonces and, past their window, by the recovery look-up (`findApplied`); patches are idempotent.
+   */
+  private set(changes: Partial<ThreadState>): void {
+    this.state = { ...this.state, ...changes };
   }
 
   async apply(action: Action, ensure: EnsureThread | undefined): Promise<void> {
@@ -271,7 +281,7 @@ class Execution {
     if (want.archived !== undefined && want.archived !== this.state.archived) patch.archived = want.archived;
     if (want.locked !== undefined && want.locked !== this.state.locked) patch.locked = want.locked;
     if (Object.keys(patch).length === 0) {
-      if (want.tags && !sameTags(want.tags, this.state.tags)) await this.save({ tags: want.tags });
+      if (want.tags && !sameTags(want.tags, this.state.tags)) this.set({ tags: want.tags });
       return;
     }
     // An archived thread accepts a PATCH only together with `archived: false` (50083): open it for this
@@ -285,7 +295,7 @@ class Execution {
       if (patch.archived === true && err instanceof DiscordError && err.code === ARCHIVED) return;
       throw err;
     });
-    await this.save({
+    this.set({
       archived: patch.archived ?? this.state.archived,
       locked: patch.locked ?? this.state.locked,
       tags: want.tags ?? this.state.tags,
@@ -297,7 +307,7 @@ class Execution {
     if (!this.state.archived && !this.state.locked) return;
     this.remember();
     await this.onThread(ensure, (id) => this.ctx.discord.editThread(id, { archived: false, locked: false }));
-    await this.save({ archived: false, locked: false });
+    this.set({ archived: false, locked: false });
   }
 
   private remember(): void {
@@ -319,7 +329,7 @@ class Execution {
 
   private async rename(name: string, ensure: EnsureThread | undefined): Promise<void> {
     if (name === this.state.name) {
-      if (this.state.pendingName) await this.save({ pendingName: undefined });
+      if (this.state.pendingName) this.set({ pendingName: undefined });
       return;
     }
     const recent = this.renameBudgetLeft();
@@ -331,13 +341,13 @@ class Execution {
       if (err instanceof DiscordError && err.kind === 'rateLimited') return this.deferRename(name, 'rate limited');
       throw err;
     }
-    await this.save({ name, pendingName: undefined, renames: [...recent, this.ctx.now] });
+    this.set({ name, pendingName: undefined, renames: [...recent, this.ctx.now] });
   }
 
   private async deferRename(name: string, reason: string): Promise<void> {
     this.ctx.metrics.count(METRIC.renamesDeferred);
     this.ctx.log.info('rename deferred', { reason });
-    await this.save({ pendingName: name });
+    this.set({ pendingName: name });
   }
 
   // ------------------------------------------------------------ messages
@@ -358,7 +368,7 @@ class Execution {
       const nonce = nonceFor(this.state.key, `${key}#${this.state.threadGeneration ?? 0}`);
       return (await this.ctx.discord.createMessage(threadId, { ...message, nonce, replyToMessageId: replyTo })).id;
     });
-    await this.save({ messages: { ...this.state.messages, [key]: id } });
+    this.set({ messages: { ...this.state.messages, [key]: id } });
   }
 
   /** While recovering: the id of an identical message created since the delivery arrived, if any. */
@@ -385,7 +395,7 @@ class Execution {
     }
     if (action.kind === 'delete') {
       const { [action.key]: _gone, ...rest } = this.state.messages;
-      await this.save({ messages: rest });
+      this.set({ messages: rest });
     }
   }
 }
