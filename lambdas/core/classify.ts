@@ -3,6 +3,7 @@
  * which repository, pull request and FIFO group does it belong to. Reads only the fields it needs
  * and checks each of them (the payload is otherwise opaque here).
  */
+import type { Envelope } from './types';
 
 export type Classification =
   | {
@@ -103,5 +104,24 @@ export function classify(event: string, payload: unknown): Classification {
     repository,
     prNumber: pr,
     groupId: `${repositoryId}#${pr}`,
+  };
+}
+
+/** The queue envelope of a handled delivery (the ingest's output; tests and tools build theirs the same way). */
+export function toEnvelope(
+  c: Extract<Classification, { handled: true }>,
+  delivery: { readonly deliveryId: string; readonly event: string; readonly body: string; readonly receivedAt: number },
+): Envelope {
+  return {
+    v: 1,
+    deliveryId: delivery.deliveryId,
+    event: delivery.event,
+    ...(c.action === undefined ? {} : { action: c.action }),
+    repositoryId: c.repositoryId,
+    repository: c.repository,
+    ...(c.prNumber === undefined ? {} : { prNumber: c.prNumber }),
+    groupId: c.groupId,
+    receivedAt: delivery.receivedAt,
+    body: delivery.body,
   };
 }

@@ -3,7 +3,7 @@
  * (headers + raw bytes) becomes a published {@link Envelope}, or a clear 4xx/5xx answer.
  * Order: size → required headers → signature (raw bytes) → JSON → ping → classify → publish.
  */
-import { classify, InvalidPayloadError } from './classify';
+import { classify, InvalidPayloadError, toEnvelope } from './classify';
 import { type Log, METRIC, type MetricsSink, type Publisher } from './ports';
 import { verifySignature } from './signature';
 import type { Envelope } from './types';
@@ -147,26 +147,14 @@ async function accept(
     return { status: 202, body: { ignored: true, reason: classification.reason } };
   }
 
-  const { action, repositoryId, repository, prNumber, groupId } = classification;
-  const envelope: Envelope = {
-    v: 1,
-    deliveryId,
-    event,
-    ...(action === undefined ? {} : { action }),
-    repositoryId,
-    repository,
-    ...(prNumber === undefined ? {} : { prNumber }),
-    groupId,
-    receivedAt: deps.now(),
-    body: text,
-  };
+  const envelope = toEnvelope(classification, { deliveryId, event, body: text, receivedAt: deps.now() });
   try {
     await deps.publisher.publish(envelope);
   } catch (err) {
     deps.metrics.count(METRIC.publishFailed);
-    log.error('Publish failed', { ...errorFields(err), groupId });
+    log.error('Publish failed', { ...errorFields(err), groupId: envelope.groupId });
     return fail(502, 'The delivery could not be queued; redeliver it from GitHub.');
   }
-  log.info('Delivery accepted', { action: action ?? null, groupId, bytes });
+  log.info('Delivery accepted', { action: envelope.action ?? null, groupId: envelope.groupId, bytes });
   return { status: 202, body: { accepted: true, deliveryId } };
 }

@@ -5,7 +5,6 @@
  */
 import { createDiscordPort } from '../../lambdas/adapters/discord';
 import { createDeliveryStore, createThreadStore } from '../../lambdas/adapters/dynamo';
-import { classify } from '../../lambdas/core/classify';
 import { guardForbidden } from '../../lambdas/core/guard';
 import type { DiscordPort, Log, MetricsSink } from '../../lambdas/core/ports';
 import {
@@ -17,6 +16,7 @@ import {
 import type { BridgeConfig, Envelope } from '../../lambdas/core/types';
 import { startDynalite, type TestDynamo } from './dynalite';
 import { startTestDiscord, type TestDiscord } from './emulator';
+import { envelopeFor } from './envelopes';
 import { readFixture, testConfig } from './payloads';
 
 export interface WorkerRig {
@@ -78,22 +78,8 @@ export async function startWorkerRig(
     };
   };
   const shared = deps();
-  const envelope = (event: string, payload: unknown, deliveryId: string): Envelope => {
-    const c = classify(event, payload);
-    if (!c.handled) throw new Error(`test envelope for an unhandled event: ${c.reason}`);
-    return {
-      v: 1,
-      deliveryId,
-      event,
-      action: c.action,
-      repositoryId: c.repositoryId,
-      repository: c.repository,
-      prNumber: c.prNumber,
-      groupId: c.groupId,
-      receivedAt: discord.clock.read(),
-      body: JSON.stringify(payload),
-    };
-  };
+  const envelope = (event: string, payload: unknown, deliveryId: string): Envelope =>
+    envelopeFor(event, payload, deliveryId, discord.clock.read());
   return {
     discord,
     dynamo,

@@ -13,11 +13,11 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { classify } from '../../lambdas/core/classify';
 import type { Envelope } from '../../lambdas/core/types';
 import { type CapturedOutput, captureOutput } from '../helpers/capture-logs';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 import { startTestDiscord, type TestDiscord } from '../helpers/emulator';
+import { envelopeFor } from '../helpers/envelopes';
 import { fixturePayload, prPayload } from '../helpers/payloads';
 import { apiGatewayEvent, type SignedRequest, signedRequest } from '../helpers/signed-request';
 import { sqsFifoEvent, sqsRecord } from '../helpers/sqs';
@@ -179,22 +179,7 @@ describe('ingest Lambda logs (DEBUG level)', () => {
 });
 
 describe('worker Lambda logs (DEBUG level)', () => {
-  const envelope = (event: string, payload: unknown, id: string): Envelope => {
-    const c = classify(event, payload);
-    if (!c.handled) throw new Error(c.reason);
-    return {
-      v: 1,
-      deliveryId: id,
-      event,
-      action: c.action,
-      repositoryId: c.repositoryId,
-      repository: c.repository,
-      prNumber: c.prNumber,
-      groupId: c.groupId,
-      receivedAt: Date.now(),
-      body: JSON.stringify(payload),
-    };
-  };
+  const envelope = (event: string, payload: unknown, id: string): Envelope => envelopeFor(event, payload, id);
 
   test('happy path: opened, comment, review → posted with the token, which is never printed', async () => {
     const batch = [

@@ -5,11 +5,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { classify } from '../../../lambdas/core/classify';
 import type { Envelope } from '../../../lambdas/core/types';
 import { captureOutput } from '../../helpers/capture-logs';
 import { startDynalite, type TestDynamo } from '../../helpers/dynalite';
 import { startTestDiscord, type TestDiscord } from '../../helpers/emulator';
+import { envelopeFor } from '../../helpers/envelopes';
 import { prPayload } from '../../helpers/payloads';
 import { sqsFifoEvent, sqsRecord } from '../../helpers/sqs';
 
@@ -53,21 +53,8 @@ let counter = 0;
 function envelope(overrides: Parameters<typeof prPayload>[0], repositoryId: number): Envelope {
   const payload = prPayload(overrides);
   (payload.repository as { id: number }).id = repositoryId;
-  const c = classify('pull_request', payload);
-  if (!c.handled) throw new Error(c.reason);
   counter += 1;
-  return {
-    v: 1,
-    deliveryId: `handler-${counter}`,
-    event: 'pull_request',
-    action: c.action,
-    repositoryId: c.repositoryId,
-    repository: c.repository,
-    prNumber: c.prNumber,
-    groupId: c.groupId,
-    receivedAt: Date.now(),
-    body: JSON.stringify(payload),
-  };
+  return envelopeFor('pull_request', payload, `handler-${counter}`);
 }
 
 const threadNames = () =>
