@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -74,37 +73,61 @@ export function createDeliveryStore(options: DeliveryStoreOptions): DeliveryStor
   const retentionMs = retentionDays * DAY_MS;
   /** Delivery id → the token of this instance's live claim. */
   const tokens = new Map<string, string>();
+  /** Delivery id → epoch ms of the first attempt at it (for the live claims of this instance). */
+  const firstAttempts = new Map<string, number>();
 
   /** Same predicate as the put condition, evaluated on an item we read back. */
   const claimable = (item: Record<string, unknown>, now: number): boolean =>
-    Number(item[EXPIRES]) < toSeconds(now) || (item['status'] === 'inprogress' && Number(item['leaseUntil']) < now);
+    Number(item[EXPIRES]) < toSeconds(now) ||
+    item['status'] === 'failed' ||
+    (item['status'] === 'inprogress' && Number(item['leaseUntil']) < now);
 
-  const tryClaim = async (deliveryId: string, now: number, leaseMs: number, token: string): Promise<boolean> => {
+  /** `reclaimed`: an earlier attempt failed or died (its Discord effects may be partly applied). */
+  const tryClaim = async (
+    deliveryId: string,
+    now: number,
+    leaseMs: number,
+    token: string,
+  ): Promise<'claimed' | 'reclaimed' | false> => {
     try {
-      await doc.send(
-        new PutCommand({
+      const out = await doc.send(
+        new UpdateCommand({
           TableName: table,
-          Item: {
-            [ID]: deliveryId,
-            status: 'inprogress',
-            leaseUntil: now + leaseMs,
-            token,
-            owner,
-            claimedAt: now,
-            [EXPIRES]: toSeconds(now + retentionMs),
-          },
+          Key: { [ID]: deliveryId },
+          UpdateExpression:
+            'SET #status = :inprogress, #leaseUntil = :leaseUntil, #token = :token, claimedAt = :now, ' +
+            '#expiresAt = :expiresAt, firstClaimedAt = if_not_exists(firstClaimedAt, :now)' +
+            (owner === undefined ? '' : ', #owner = :owner') +
+            ' REMOVE completedAt',
           ConditionExpression:
-            'attribute_not_exists(#id) OR #expiresAt < :nowSeconds OR (#status = :inprogress AND #leaseUntil < :now)',
+            'attribute_not_exists(#id) OR #expiresAt < :nowSeconds OR #status = :failed OR (#status = :inprogress AND #leaseUntil < :now)',
           ExpressionAttributeNames: {
             '#id': ID,
             '#expiresAt': EXPIRES,
             '#status': 'status',
             '#leaseUntil': 'leaseUntil',
+            '#token': 'token',
+            ...(owner === undefined ? {} : { '#owner': 'owner' }),
           },
-          ExpressionAttributeValues: { ':nowSeconds': toSeconds(now), ':inprogress': 'inprogress', ':now': now },
+          ExpressionAttributeValues: {
+            ':nowSeconds': toSeconds(now),
+            ':inprogress': 'inprogress',
+            ':failed': 'failed',
+            ':now': now,
+            ':leaseUntil': now + leaseMs,
+            ':token': token,
+            ':expiresAt': toSeconds(now + retentionMs),
+            ...(owner === undefined ? {} : { ':owner': owner }),
+          },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return true;
+      const old = out.Attributes;
+      // An earlier attempt failed or died (a done record past its expiry is a new delivery, not a retry).
+      const earlier =
+        old !== undefined && old['status'] !== 'done' ? Number(old['firstClaimedAt'] ?? old['claimedAt']) : undefined;
+      firstAttempts.set(deliveryId, earlier ?? now);
+      return earlier === undefined ? 'claimed' : 'reclaimed';
     } catch (err) {
       if (isConditionFailed(err)) return false;
       throw err;
@@ -116,9 +139,10 @@ export function createDeliveryStore(options: DeliveryStoreOptions): DeliveryStor
       if (!(leaseMs > 0)) throw new Error(`leaseMs must be positive (got ${leaseMs}).`);
       for (let attempt = 0; attempt < 2; attempt++) {
         const token = randomUUID();
-        if (await tryClaim(deliveryId, now, leaseMs, token)) {
+        const claimed = await tryClaim(deliveryId, now, leaseMs, token);
+        if (claimed) {
           tokens.set(deliveryId, token);
-          return 'claimed';
+          return claimed;
         }
         const out = await doc.send(
           new GetCommand({ TableName: table, Key: { [ID]: deliveryId }, ConsistentRead: true }),
@@ -129,6 +153,10 @@ export function createDeliveryStore(options: DeliveryStoreOptions): DeliveryStor
         return item['status'] === 'done' ? 'done' : 'busy';
       }
       return 'busy';
+    },
+
+    firstAttemptAt(deliveryId) {
+      return firstAttempts.get(deliveryId);
     },
 
     async complete(deliveryId, now): Promise<void> {
@@ -176,12 +204,14 @@ export function createDeliveryStore(options: DeliveryStoreOptions): DeliveryStor
       tokens.delete(deliveryId);
       try {
         await doc.send(
-          new DeleteCommand({
+          new UpdateCommand({
             TableName: table,
             Key: { [ID]: deliveryId },
+            // Kept as `failed` (not deleted): the next claim knows an earlier attempt may have applied effects.
+            UpdateExpression: 'SET #status = :failed REMOVE #leaseUntil, #token',
             ConditionExpression: '#status = :inprogress AND #token = :token',
-            ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-            ExpressionAttributeValues: { ':inprogress': 'inprogress', ':token': token },
+            ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#leaseUntil': 'leaseUntil' },
+            ExpressionAttributeValues: { ':inprogress': 'inprogress', ':token': token, ':failed': 'failed' },
           }),
         );
       } catch (err) {

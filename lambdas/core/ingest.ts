@@ -6,7 +6,6 @@
 import { classify, InvalidPayloadError, toEnvelope } from './classify';
 import { type Log, METRIC, type MetricsSink, type Publisher } from './ports';
 import { verifySignature } from './signature';
-import type { Envelope } from './types';
 
 export interface WebhookRequest {
   /** Header names in any case. */

@@ -107,6 +107,8 @@ export interface RecentMessage {
 export type ClaimResult =
   /** This attempt owns the delivery until `leaseMs` passes. */
   | 'claimed'
+  /** Owned, and an earlier attempt failed or died: some of its Discord effects may already be applied. */
+  | 'reclaimed'
   /** Already processed: skip, success. */
   | 'done'
   /** Another attempt holds a live claim: fail this record so the queue retries it later. */
@@ -114,9 +116,11 @@ export type ClaimResult =
 
 export interface DeliveryStore {
   claim(deliveryId: string, now: number, leaseMs: number): Promise<ClaimResult>;
+  /** Epoch ms of the first attempt at a delivery this store holds a claim on (earlier than now when reclaimed). */
+  firstAttemptAt(deliveryId: string): number | undefined;
   /** Mark done only after the Discord effects succeeded. */
   complete(deliveryId: string, now: number): Promise<void>;
-  /** Release a claim after a failed attempt so a retry or manual redelivery runs it again. */
+  /** Release a claim after a failed attempt so a retry or manual redelivery runs it again (as `reclaimed`). */
   release(deliveryId: string): Promise<void>;
 }
 

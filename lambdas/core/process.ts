@@ -49,6 +49,8 @@ export interface ProcessResult {
 }
 
 const STALE_RETRIES = 3;
+/** Discord deduplicates an `enforce_nonce` create for "a few minutes"; assume less. */
+const NONCE_WINDOW_MS = 2 * 60_000;
 
 export interface ProcessOptions {
   /** 1 for the first attempt; SQS's ApproximateReceiveCount or the local queue's attempt number. @default 1 */
@@ -70,7 +72,16 @@ export async function processEnvelope(
   }
   if (claim === 'busy') throw new RetryableError('Another attempt is processing this delivery; retry later.');
   try {
-    const result = await run(envelope, deps, (options.attempt ?? 1) > 1);
+    // After a failed or crashed attempt (a queue retry, a redrive, a manual GitHub redelivery), or past Discord's
+    // nonce window, look for creates an earlier attempt may have applied before creating again.
+    const late = now() - envelope.receivedAt > NONCE_WINDOW_MS;
+    const recovering = claim === 'reclaimed' || (options.attempt ?? 1) > 1 || late;
+    // Messages created before the first attempt cannot be ours (a redelivery arrives with a later receivedAt).
+    const since = Math.min(
+      envelope.receivedAt,
+      deliveries.firstAttemptAt(envelope.deliveryId) ?? Number.POSITIVE_INFINITY,
+    );
+    const result = await run(envelope, deps, recovering, since);
     await deliveries.complete(envelope.deliveryId, now());
     metrics.count(METRIC.deliveriesProcessed);
     metrics.milliseconds(METRIC.endToEndLag, Math.max(0, now() - envelope.receivedAt));
@@ -88,7 +99,7 @@ export async function processEnvelope(
   }
 }
 
-async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean): Promise<ProcessResult> {
+async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean, since: number): Promise<ProcessResult> {
   for (let attempt = 0; ; attempt++) {
     const prepared = await prepare(envelope, deps);
     if (prepared.plan.ignored !== undefined) {
@@ -106,7 +117,7 @@ async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean): P
         log: deps.log,
         metrics: deps.metrics,
         recovering,
-        since: envelope.receivedAt,
+        since,
         tagIds: (names) => directory(deps).tagIds(prepared.channel.id, names, deps.now()),
       });
       return { status: 'done', actions: prepared.plan.actions };

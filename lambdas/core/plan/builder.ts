@@ -70,10 +70,16 @@ export class PlanBuilder {
     return threadName(this.ctx.config, this.ctx.channelId, { ...this.pr, title: this.snapshot.title });
   }
 
-  /** A note keyed `<deliveryId>:<index in the plan>`. */
+  /**
+   * A note keyed `<delivery scope>:<index among the plan's notes>`: counting notes only keeps the key stable when
+   * a retry plans fewer other actions (e.g. a rename already done).
+   */
   note(line: (m: Mentions) => string, excerpt?: string): this {
-    return this.post(`${this.ctx.delivery.id}:${this.actions.length}`, note(this.ctx.config, line, excerpt));
+    const key = `${this.ctx.delivery.id}:${this.notes++}`;
+    return this.post(key, note(this.ctx.config, line, excerpt));
   }
+
+  private notes = 0;
 
   post(key: string, message: OutboundMessage, replyToKey?: string): this {
     this.actions.push(

@@ -113,13 +113,18 @@ describe('delivery store', () => {
     expect(await rawDelivery(id)).toMatchObject({ status: 'inprogress' });
   });
 
-  test('after release the delivery is claimable again at once', async () => {
+  test('after release the delivery is claimable again at once, as reclaimed, with its first attempt time', async () => {
     const id = deliveryId();
     const store = deliveries();
-    await store.claim(id, T0, LEASE);
+    expect(await store.claim(id, T0, LEASE)).toBe('claimed');
+    expect(store.firstAttemptAt(id)).toBe(T0);
     await store.release(id);
-    expect(await rawDelivery(id)).toBeUndefined();
-    expect(await deliveries().claim(id, T0 + SECOND, LEASE)).toBe('claimed');
+    expect(await rawDelivery(id)).toMatchObject({ status: 'failed', firstClaimedAt: T0 });
+    const retry = deliveries();
+    expect(await retry.claim(id, T0 + SECOND, LEASE)).toBe('reclaimed');
+    expect(retry.firstAttemptAt(id)).toBe(T0);
+    await retry.complete(id, T0 + 2 * SECOND);
+    expect(await deliveries().claim(id, T0 + 3 * SECOND, LEASE)).toBe('done');
   });
 
   test('an expired lease is claimable by another instance; the old instance can then neither complete nor release', async () => {
@@ -128,7 +133,7 @@ describe('delivery store', () => {
     const retry = deliveries({ owner: 'new' });
     await crashed.claim(id, T0, LEASE);
     expect(await retry.claim(id, T0 + LEASE, LEASE)).toBe('busy');
-    expect(await retry.claim(id, T0 + LEASE + 1, LEASE)).toBe('claimed');
+    expect(await retry.claim(id, T0 + LEASE + 1, LEASE)).toBe('reclaimed');
     await expect(crashed.complete(id, T0 + LEASE + 2)).rejects.toThrow(LeaseLostError);
     await crashed.release(id);
     expect(await rawDelivery(id)).toMatchObject({ status: 'inprogress', owner: 'new' });
@@ -192,7 +197,8 @@ describe('delivery store', () => {
     await deliveries().claim(id, T0, LEASE);
     const later = T0 + LEASE + 1;
     const results = await Promise.all(Array.from({ length: 20 }, () => deliveries().claim(id, later, LEASE)));
-    expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r === 'reclaimed')).toHaveLength(1);
+    expect(results.filter((r) => r === 'busy')).toHaveLength(19);
   });
 
   test('retention shorter than 7 days is refused', () => {

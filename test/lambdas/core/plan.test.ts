@@ -107,7 +107,7 @@ describe('pull_request.edited', () => {
     expect(ensure(forum).name).toBe('PR #2 · Update the README with new information and a logo');
     expect(post(forum)).toEqual({
       kind: 'post',
-      key: `${d.id}:2`,
+      key: `${d.id}:0`,
       message: {
         content:
           '✏️ Title changed from “Update the README with new information.” to “Update the README with new information and a logo”',
@@ -137,7 +137,7 @@ describe('ready_for_review / converted_to_draft', () => {
     expect(find(forum, 'setTags')?.tags).toEqual(['Open']);
     expect(post(forum)).toEqual({
       kind: 'post',
-      key: `${DELIVERY}:1`,
+      key: `${DELIVERY}:0`,
       message: {
         content: `🟢 **Codertocat** marked this pull request ready for review · <@${OCTO}>`,
         mentionUserIds: [OCTO],
@@ -257,7 +257,7 @@ describe('closed / reopened', () => {
     expect(kinds(text)).toEqual(['ensureThread', 'post', 'close']);
     expect(post(forum)).toEqual({
       kind: 'post',
-      key: `${d.id}:1`,
+      key: `${d.id}:0`,
       message: { content: '🟣 Merged by **octocat** into `master`', mentionUserIds: [] },
     });
     expect(find(forum, 'setTags')?.tags).toEqual(['Merged']);
@@ -280,7 +280,7 @@ describe('closed / reopened', () => {
     expect(kinds(forum)).toEqual(['ensureThread', 'reopen', 'setTags', 'post']);
     expect(kinds(text)).toEqual(['ensureThread', 'reopen', 'post']);
     expect(find(forum, 'setTags')?.tags).toEqual(['Open', 'Approved']);
-    expect(post(forum)).toMatchObject({ key: `${DELIVERY}:3`, message: { content: '🔓 Reopened by **Codertocat**' } });
+    expect(post(forum)).toMatchObject({ key: `${DELIVERY}:0`, message: { content: '🔓 Reopened by **Codertocat**' } });
   });
 });
 
@@ -314,7 +314,7 @@ describe('pull_request_review', () => {
     expect(kinds(text)).toEqual(['ensureThread', 'post']);
     expect(post(forum)).toEqual({
       kind: 'post',
-      key: `${d.id}:1`,
+      key: `${d.id}:0`,
       message: {
         content: `✅ **octocat** approved · <@${CODER}> · [view](<https://github.com/Codertocat/Hello-World/pull/2#pullrequestreview-237895672>)\n>>> Looks great! 🎉`,
         mentionUserIds: [CODER],
@@ -516,12 +516,22 @@ describe('planning in general', () => {
     });
   });
 
-  test('note keys are <deliveryId>:<index>, the same on a retry', () => {
+  test('note keys are <delivery id>:<index among notes>, the same on a retry that plans fewer other actions', () => {
     const d = delivery('pull_request', example('pull_request', 'closed'), 'retry-me');
     const first = plan(d, threadState(), config, 'forum');
     const again = plan(d, threadState(), config, 'forum');
-    expect(post(first).key).toBe('retry-me:1');
+    expect(post(first).key).toBe('retry-me:0');
     expect(again).toEqual(first);
+    const edit = fixture('pull_request.edited.title');
+    const beforeRename = plan(edit, threadState(), config, 'text');
+    const renamed = plan(
+      edit,
+      threadState({ name: (beforeRename.actions[1] as { name: string }).name }),
+      config,
+      'text',
+    );
+    expect(renamed.actions.map((a) => a.kind)).toEqual(['ensureThread', 'post']);
+    expect(post(renamed).key).toBe(post(beforeRename).key);
   });
 
   test('the input payload is not mutated', () => {

@@ -170,6 +170,16 @@ describe('Discord faults', () => {
     expect(rig.takeRequests()).toEqual([]);
   });
 
+  test('a manual GitHub redelivery (same id, later receivedAt) of a create applied past the nonce window posts once', async () => {
+    rig.discord.emu.faults.push({ match: { method: 'POST', route: /\/messages$/ }, kind: '500-after-apply' });
+    const comment = rig.fixture('issue_comment.created.pull_request');
+    await expect(rig.process(comment)).rejects.toBeInstanceOf(DiscordError);
+    rig.discord.clock.advance(10 * 60_000);
+    const redelivered = { ...comment, receivedAt: rig.discord.clock.read() };
+    await expect(rig.process(redelivered, rig.deps())).resolves.toMatchObject({ status: 'done' });
+    expect(messagesOf(rig, thread().id)).toHaveLength(1);
+  });
+
   test('5xx → the record fails and its claim is released, so the retry (same delivery id) runs it', async () => {
     rig.discord.emu.faults.push({ match: { method: 'POST' }, kind: '500' });
     const comment = rig.fixture('issue_comment.created.pull_request');
