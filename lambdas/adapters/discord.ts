@@ -13,6 +13,7 @@ import {
   RateLimitError,
   REST,
   RESTEvents,
+  type RESTOptions,
   type ResponseLike,
 } from '@discordjs/rest';
 import {
@@ -26,7 +27,6 @@ import {
   Routes,
   ThreadAutoArchiveDuration,
 } from 'discord-api-types/v10';
-import { z } from 'zod';
 import {
   type ChannelInfo,
   type CreateMessageInput,
@@ -41,6 +41,7 @@ import {
   type ThreadPatch,
 } from '../core/ports';
 import type { Embed, OutboundMessage } from '../core/types';
+import * as z from '../core/zod';
 
 export interface DiscordPortOptions {
   readonly token: string;
@@ -72,28 +73,79 @@ const MAX_GLOBAL_PACING_WAIT_MS = 1_500;
 const AUTO_ARCHIVE = ThreadAutoArchiveDuration.OneWeek;
 const ChannelType = { text: 0, forum: 15 } as const;
 
+const optionalString = z.optional(z.string());
 const tagSchema = z.object({
   id: z.string(),
   name: z.string(),
-  moderated: z.boolean().optional(),
-  emoji_id: z.string().nullable().optional(),
-  emoji_name: z.string().nullable().optional(),
+  moderated: z.optional(z.boolean()),
+  emoji_id: z.nullish(z.string()),
+  emoji_name: z.nullish(z.string()),
 });
 const channelSchema = z.object({
   id: z.string(),
   type: z.number(),
-  name: z.string().nullable().optional(),
-  guild_id: z.string().optional(),
-  parent_id: z.string().nullable().optional(),
-  available_tags: z.array(tagSchema).optional(),
-  thread_metadata: z
-    .object({ archived: z.boolean(), locked: z.boolean(), archive_timestamp: z.string().optional() })
-    .optional(),
-  message: z.object({ id: z.string() }).optional(),
+  name: z.nullish(z.string()),
+  guild_id: optionalString,
+  parent_id: z.nullish(z.string()),
+  available_tags: z.optional(z.array(tagSchema)),
+  thread_metadata: z.optional(
+    z.object({ archived: z.boolean(), locked: z.boolean(), archive_timestamp: optionalString }),
+  ),
+  message: z.optional(z.object({ id: z.string() })),
 });
 const messageSchema = z.object({ id: z.string() });
-const threadListSchema = z.object({ threads: z.array(channelSchema), has_more: z.boolean().optional() });
+const recentMessagesSchema = z.array(z.object({ id: z.string(), content: z.string() }));
+const threadListSchema = z.object({ threads: z.array(channelSchema), has_more: z.optional(z.boolean()) });
 type RawChannel = z.infer<typeof channelSchema>;
+
+interface ErrorLike {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: unknown;
+  readonly cause?: unknown;
+}
+
+/** Shape, not `instanceof`: fetch's errors are made by Node's own realm, which a vm context (jest) does not share. */
+function isErrorLike(value: unknown): value is ErrorLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { name?: unknown }).name === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
+/**
+ * What fetch rejected with, as the REST client expects a transport failure: fetch wraps every network failure in
+ * `TypeError('fetch failed')` around the socket error (`ECONNRESET`, `UND_ERR_SOCKET`, …), which is rethrown as
+ * undici's `request` would throw it, so the client still retries a connection reset (it looks for `ECONNRESET`
+ * and `AbortError` on the error itself) and failures are logged by their cause. Rebuilt as an `Error` of this
+ * realm with the same name, message and code, since the client only handles `instanceof Error` failures.
+ */
+function transportFailure(err: unknown): unknown {
+  const failure = isErrorLike(err) && err.name === 'TypeError' && isErrorLike(err.cause) ? err.cause : err;
+  if (!isErrorLike(failure)) return err;
+  return Object.assign(new Error(failure.message, { cause: failure }), {
+    name: failure.name,
+    ...(failure.code !== undefined && { code: failure.code }),
+  });
+}
+
+/**
+ * The REST client's transport: Node's global fetch. The bundle resolves `@discordjs/rest` to its web build, which
+ * leaves undici out; passing fetch here makes tests (which load the Node entry) and bundle run the same transport.
+ */
+export const fetchTransport: RESTOptions['makeRequest'] = async (url, init) => {
+  try {
+    // The client types its RequestInit and ResponseLike after undici 6, global fetch after Node's copy of undici:
+    // the same objects at run time, typed by two copies of the fetch spec that disagree in details (typed-array
+    // generics, Headers iterators).
+    const response = await fetch(url, init as RequestInit);
+    return response as unknown as ResponseLike;
+  } catch (err) {
+    throw transportFailure(err);
+  }
+};
 
 /** `DiscordRequests` Outcome dimension for an HTTP status. */
 export function outcomeOf(status: number): string {
@@ -195,6 +247,7 @@ export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
     timeout: Math.min(options.timeoutMs ?? 8_000, 10_000),
     rejectOnRateLimit: (limit: RateLimitData) => !(limit.global && limit.timeToReset <= MAX_GLOBAL_PACING_WAIT_MS),
     userAgentAppendix: [DefaultUserAgentAppendix, options.userAgentSuffix].filter(Boolean).join(' '),
+    makeRequest: fetchTransport,
   };
   const onResponse = (request: APIRequest, response: ResponseLike): void => {
     metrics.count(METRIC.discordRequests, 1, { Outcome: outcomeOf(response.status) });
@@ -213,7 +266,7 @@ export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
   /** Forum posts carry no nonce: an in-process retry after a 5xx-after-apply would post twice. */
   const restOnce = client(0);
 
-  async function call<T>(operation: string, schema: z.ZodType<T>, request: () => Promise<unknown>): Promise<T> {
+  async function call<T>(operation: string, schema: z.ZodMiniType<T>, request: () => Promise<unknown>): Promise<T> {
     let raw: unknown;
     try {
       raw = await request();
@@ -332,7 +385,7 @@ export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
     },
 
     async recentMessages(channelId, limit) {
-      const list = await call('recentMessages', z.array(z.object({ id: z.string(), content: z.string() })), () =>
+      const list = await call('recentMessages', recentMessagesSchema, () =>
         rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: String(limit) }) }),
       );
       return list.map((m) => ({ id: m.id, content: m.content, createdAt: snowflakeTime(m.id) }));

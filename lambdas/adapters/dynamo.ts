@@ -11,9 +11,9 @@ import {
   type PutCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { type ClaimResult, type DeliveryStore, StaleStateError, type ThreadStore } from '../core/ports';
 import { TAG_NAMES, type ThreadState } from '../core/types';
+import * as z from '../core/zod';
 import { DELIVERIES_TABLE, THREADS_TABLE } from './tables';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -240,31 +240,32 @@ const KEY = THREADS_TABLE.partitionKey;
  * The stored item → ThreadState; unknown attributes are stripped, missing collections default to empty.
  * `satisfies` keeps the shape in step with {@link ThreadState}: a field added there fails the typecheck here.
  */
+const counter = z.number().check(z.int(), z.nonnegative());
 const threadStateShape = {
   key: z.string(),
-  version: z.number().int().nonnegative(),
+  version: counter,
   channelId: z.string(),
-  threadId: z.string().optional(),
-  pendingStarterId: z.string().optional(),
-  pendingForumName: z.string().optional(),
-  threadGeneration: z.number().int().nonnegative().optional(),
-  noteScopes: z.array(z.string()).optional(),
-  name: z.string().optional(),
-  pendingName: z.string().optional(),
-  renames: z.array(z.number()).default([]),
-  archived: z.boolean().default(false),
-  locked: z.boolean().default(false),
-  tags: z.array(z.enum(TAG_NAMES)).default([]),
-  messages: z.record(z.string(), z.string()).default({}),
-  pr: z
-    .object({
+  threadId: z.optional(z.string()),
+  pendingStarterId: z.optional(z.string()),
+  pendingForumName: z.optional(z.string()),
+  threadGeneration: z.optional(counter),
+  noteScopes: z.optional(z.array(z.string())),
+  name: z.optional(z.string()),
+  pendingName: z.optional(z.string()),
+  renames: z._default(z.array(z.number()), []),
+  archived: z._default(z.boolean(), false),
+  locked: z._default(z.boolean(), false),
+  tags: z._default(z.array(z.enum(TAG_NAMES)), []),
+  messages: z._default(z.record(z.string(), z.string()), {}),
+  pr: z.optional(
+    z.object({
       title: z.string(),
       status: z.enum(['open', 'draft', 'merged', 'closed']),
       review: z.enum(['approved', 'changes_requested', 'none']),
-      url: z.string().optional(),
-    })
-    .optional(),
-} satisfies Record<keyof ThreadState, z.ZodType>;
+      url: z.optional(z.string()),
+    }),
+  ),
+} satisfies Record<keyof ThreadState, z.ZodMiniType>;
 const threadStateSchema = z.object(threadStateShape);
 
 export function createThreadStore(options: ThreadStoreOptions): ThreadStore {

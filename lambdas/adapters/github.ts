@@ -3,8 +3,8 @@
  * through the `Link` header) and request a redelivery. The token goes in the Authorization header only:
  * never in a URL, an error message or a log line.
  */
-import { z } from 'zod';
 import { type DeliveryPage, GitHubError, type GitHubHook, type GitHubPort, type HookDelivery } from '../core/recovery';
+import * as z from '../core/zod';
 
 export interface GitHubClientOptions {
   /** A token that may read and redeliver the hooks' deliveries (`admin:repo_hook` / `admin:org_hook`, or fine-grained "Webhooks: read and write"). */
@@ -21,12 +21,12 @@ export interface GitHubClientOptions {
 
 const deliverySchema = z.object({
   id: z.number(),
-  guid: z.string().min(1),
+  guid: z.string().check(z.minLength(1)),
   delivered_at: z.string(),
   redelivery: z.boolean(),
   status_code: z.number(),
   event: z.string(),
-  action: z.string().nullish(),
+  action: z.nullish(z.string()),
 });
 const deliveriesSchema = z.array(deliverySchema);
 

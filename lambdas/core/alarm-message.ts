@@ -4,20 +4,22 @@
  * notifier Lambda posts the result through the same Discord adapter as the worker (no mentions parsed).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { DiscordPort } from './ports';
 import { block, inline, LIMITS, linkSuffix, plain } from './render';
 import type { OutboundMessage } from './types';
+import * as z from './zod';
 
+const nonEmpty = z.string().check(z.minLength(1));
+const optionalString = z.nullish(z.string());
 const alarmSchema = z.object({
-  AlarmName: z.string().min(1),
-  AlarmDescription: z.string().nullish(),
-  NewStateValue: z.string().min(1),
-  OldStateValue: z.string().nullish(),
-  NewStateReason: z.string().nullish(),
-  StateChangeTime: z.string().nullish(),
-  AlarmArn: z.string().nullish(),
-  AWSAccountId: z.string().nullish(),
+  AlarmName: nonEmpty,
+  AlarmDescription: optionalString,
+  NewStateValue: nonEmpty,
+  OldStateValue: optionalString,
+  NewStateReason: optionalString,
+  StateChangeTime: optionalString,
+  AlarmArn: optionalString,
+  AWSAccountId: optionalString,
 });
 
 export type AlarmNotification = z.infer<typeof alarmSchema>;

@@ -3,45 +3,44 @@
  * The stack validates it at synth time and hands it to the worker as JSON (`BRIDGE_CONFIG`);
  * the local mode reads the same format from a file. No secrets belong here.
  */
-import { z } from 'zod';
 import type { BridgeConfig } from './types';
+import * as z from './zod';
 
-const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits)');
-const repoName = z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name');
-const login = z.string().regex(/^[A-Za-z0-9-]+(\[bot\])?$/, 'must be a GitHub login');
+const snowflake = z.string().check(z.regex(/^\d{17,20}$/, 'must be a Discord id (17-20 digits)'));
+const repoName = z.string().check(z.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name'));
+const login = z.string().check(z.regex(/^[A-Za-z0-9-]+(\[bot\])?$/, 'must be a GitHub login'));
+const label = z.string().check(z.minLength(1));
 
-export const bridgeConfigSchema = z
-  .object({
-    guildId: snowflake,
-    defaultChannelId: snowflake,
-    channels: z.record(repoName, snowflake).default({}),
-    users: z.record(login, snowflake).default({}),
-    /** Thread names carry the repository (`repo#805 · Title`): `auto` when 2+ repositories are routed to the channel. */
-    repoInName: z.enum(['auto', 'always', 'never']).default('auto'),
-    policy: z
-      .object({
-        ignoreBots: z.boolean().default(true),
-        allowBots: z.array(login).default([]),
-        ignoreUsers: z.array(login).default([]),
-        includeLabels: z.array(z.string().min(1)).default([]),
-        excludeLabels: z.array(z.string().min(1)).default([]),
-        baseBranches: z.array(z.string().min(1)).default([]),
-        drafts: z.enum(['include', 'ignore']).default('include'),
-        syncNotes: z.boolean().default(true),
-      })
-      .strict()
-      .default({
-        ignoreBots: true,
-        allowBots: [],
-        ignoreUsers: [],
-        includeLabels: [],
-        excludeLabels: [],
-        baseBranches: [],
-        drafts: 'include',
-        syncNotes: true,
-      }),
-  })
-  .strict();
+export const bridgeConfigSchema = z.strictObject({
+  guildId: snowflake,
+  defaultChannelId: snowflake,
+  channels: z._default(z.record(repoName, snowflake), {}),
+  users: z._default(z.record(login, snowflake), {}),
+  /** Thread names carry the repository (`repo#805 · Title`): `auto` when 2+ repositories are routed to the channel. */
+  repoInName: z._default(z.enum(['auto', 'always', 'never']), 'auto'),
+  policy: z._default(
+    z.strictObject({
+      ignoreBots: z._default(z.boolean(), true),
+      allowBots: z._default(z.array(login), []),
+      ignoreUsers: z._default(z.array(login), []),
+      includeLabels: z._default(z.array(label), []),
+      excludeLabels: z._default(z.array(label), []),
+      baseBranches: z._default(z.array(label), []),
+      drafts: z._default(z.enum(['include', 'ignore']), 'include'),
+      syncNotes: z._default(z.boolean(), true),
+    }),
+    {
+      ignoreBots: true,
+      allowBots: [],
+      ignoreUsers: [],
+      includeLabels: [],
+      excludeLabels: [],
+      baseBranches: [],
+      drafts: 'include',
+      syncNotes: true,
+    },
+  ),
+});
 
 /** Raised for invalid configuration; the message is one sentence naming the field. */
 export class ConfigError extends Error {
@@ -49,7 +48,7 @@ export class ConfigError extends Error {
 }
 
 /** One-sentence description of the first problem zod found, naming the field path. */
-export function describeIssue(error: z.ZodError, prefix: string): string {
+export function describeIssue(error: z.core.$ZodError, prefix: string): string {
   const issue = error.issues[0];
   const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
   return `Invalid configuration: ${path || 'config'} ${issue.message.replace(/^Invalid input: /, '')}.`;

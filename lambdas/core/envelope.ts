@@ -1,20 +1,21 @@
 /** The queue message format, validated at the worker's boundary. */
-import { z } from 'zod';
 import { PermanentError } from './errors';
 import type { Envelope } from './types';
+import * as z from './zod';
 
+const nonEmpty = z.string().check(z.minLength(1));
 const envelopeSchema = z.object({
   v: z.literal(1),
-  deliveryId: z.string().min(1).max(100),
-  event: z.string().min(1),
-  action: z.string().optional(),
-  repositoryId: z.number().int(),
-  repository: z.string().min(1),
-  prNumber: z.number().int().positive().optional(),
-  groupId: z.string().min(1),
+  deliveryId: z.string().check(z.minLength(1), z.maxLength(100)),
+  event: nonEmpty,
+  action: z.optional(z.string()),
+  repositoryId: z.number().check(z.int()),
+  repository: nonEmpty,
+  prNumber: z.optional(z.number().check(z.int(), z.positive())),
+  groupId: nonEmpty,
   receivedAt: z.number(),
-  body: z.string().optional(),
-  bodyRef: z.object({ bucket: z.string().min(1), key: z.string().min(1) }).optional(),
+  body: z.optional(z.string()),
+  bodyRef: z.optional(z.object({ bucket: nonEmpty, key: nonEmpty })),
 });
 
 /** Parses a queue message body; a malformed one is permanent (it goes to the dead letters with this message). */

@@ -3,8 +3,8 @@
  * used are declared, unknown fields pass. A payload missing a field the bridge needs raises {@link PayloadError}
  * (the worker sends it to the DLQ with that message). Values GitHub did not send are left undefined, never invented.
  */
-import { z } from 'zod';
 import type { Delivery } from './types';
+import * as z from './zod';
 
 /** The payload does not have the shape its event promises. The message is one sentence naming the field. */
 export class PayloadError extends Error {
@@ -128,101 +128,107 @@ export type EventView = PullRequestEvent | PullRequestReviewEvent | PullRequestR
 
 // ---------------------------------------------------------------- schemas
 
-const text = z
-  .string()
-  .nullish()
-  .transform((v) => v ?? '');
-const count = z.number().int().nonnegative();
+const text = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v: string | null | undefined) => v ?? ''),
+);
+const integer = z.number().check(z.int());
+const count = z.number().check(z.int(), z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
 
-const user = z.object({ login: z.string().min(1), type: z.string().optional() });
-const optionalUser = user.nullish();
-const repository = z.object({ id: z.number().int(), full_name: z.string().min(1), name: z.string().min(1) });
+const user = z.object({ login: nonEmpty, type: z.optional(z.string()) });
+const optionalUser = z.nullish(user);
+const repository = z.object({ id: integer, full_name: nonEmpty, name: nonEmpty });
 const label = z.object({ name: z.string() });
 const branch = z.object({
   ref: z.string(),
-  sha: z.string().optional(),
-  repo: z.object({ full_name: z.string() }).nullish(),
+  sha: z.optional(z.string()),
+  repo: z.nullish(z.object({ full_name: z.string() })),
 });
 
 const pullRequest = z.object({
-  number: z.number().int(),
+  number: integer,
   html_url: z.string(),
   title: text,
   user: user,
   state: z.enum(['open', 'closed']),
-  draft: z.boolean().optional(),
-  merged: z.boolean().nullish(),
-  merged_at: z.string().nullish(),
+  draft: z.optional(z.boolean()),
+  merged: z.nullish(z.boolean()),
+  merged_at: z.nullish(z.string()),
   merged_by: optionalUser,
   base: branch,
   head: branch,
   body: text,
-  labels: z.array(label).default([]),
-  requested_reviewers: z.array(z.object({ login: z.string().optional(), name: z.string().optional() })).optional(),
-  requested_teams: z.array(z.object({ name: z.string() })).optional(),
-  commits: count.optional(),
+  labels: z._default(z.array(label), []),
+  requested_reviewers: z.optional(z.array(z.object({ login: z.optional(z.string()), name: z.optional(z.string()) }))),
+  requested_teams: z.optional(z.array(z.object({ name: z.string() }))),
+  commits: z.optional(count),
 });
 
 const issue = z.object({
-  number: z.number().int(),
+  number: integer,
   html_url: z.string(),
   title: text,
   user: user,
   state: z.enum(['open', 'closed']),
-  draft: z.boolean().optional(),
+  draft: z.optional(z.boolean()),
   body: text,
-  labels: z.array(label).default([]),
-  pull_request: z.object({ html_url: z.string().optional(), merged_at: z.string().nullish() }).optional(),
+  labels: z._default(z.array(label), []),
+  pull_request: z.optional(z.object({ html_url: z.optional(z.string()), merged_at: z.nullish(z.string()) })),
 });
 
-const base = { action: z.string().min(1), sender: user, repository };
+const base = { action: nonEmpty, sender: user, repository };
 
 const pullRequestPayload = z.object({
   ...base,
   pull_request: pullRequest,
-  changes: z.object({ title: z.object({ from: z.string() }).optional() }).optional(),
-  requested_reviewer: z.object({ login: z.string() }).nullish(),
-  requested_team: z.object({ name: z.string() }).nullish(),
-  label: label.nullish(),
-  commits: z.union([count, z.array(z.unknown())]).optional(),
-  after: z.string().optional(),
+  changes: z.optional(z.object({ title: z.optional(z.object({ from: z.string() })) })),
+  requested_reviewer: z.nullish(z.object({ login: z.string() })),
+  requested_team: z.nullish(z.object({ name: z.string() })),
+  label: z.nullish(label),
+  commits: z.optional(z.union([count, z.array(z.unknown())])),
+  after: z.optional(z.string()),
 });
 
 const reviewPayload = z.object({
   ...base,
   pull_request: pullRequest,
   review: z.object({
-    id: z.number().int(),
-    state: z.string().transform((s) => s.toLowerCase()),
+    id: integer,
+    state: z.pipe(
+      z.string(),
+      z.transform((s: string) => s.toLowerCase()),
+    ),
     body: text,
     user: user,
-    html_url: z.string().optional(),
+    html_url: z.optional(z.string()),
   }),
 });
 
+const optionalInteger = z.nullish(integer);
 const reviewCommentPayload = z.object({
   ...base,
   pull_request: pullRequest,
   comment: z.object({
-    id: z.number().int(),
+    id: integer,
     body: text,
     user: user,
-    html_url: z.string().optional(),
+    html_url: z.optional(z.string()),
     path: z.string(),
-    line: z.number().int().nullish(),
-    original_line: z.number().int().nullish(),
-    start_line: z.number().int().nullish(),
-    original_start_line: z.number().int().nullish(),
+    line: optionalInteger,
+    original_line: optionalInteger,
+    start_line: optionalInteger,
+    original_start_line: optionalInteger,
     diff_hunk: text,
-    in_reply_to_id: z.number().int().optional(),
-    pull_request_review_id: z.number().int().nullish(),
+    in_reply_to_id: z.optional(integer),
+    pull_request_review_id: optionalInteger,
   }),
 });
 
 const issueCommentPayload = z.object({
   ...base,
   issue,
-  comment: z.object({ id: z.number().int(), body: text, user: user, html_url: z.string().optional() }),
+  comment: z.object({ id: integer, body: text, user: user, html_url: z.optional(z.string()) }),
 });
 
 // ---------------------------------------------------------------- views
@@ -288,7 +294,7 @@ function issuePrView(i: z.infer<typeof issue>, repo: z.infer<typeof repository>)
   };
 }
 
-function parseWith<T extends z.ZodType>(schema: T, delivery: Delivery): z.infer<T> {
+function parseWith<T extends z.ZodMiniType>(schema: T, delivery: Delivery): z.infer<T> {
   const result = schema.safeParse(delivery.payload);
   if (result.success) return result.data;
   const issue0 = result.error.issues[0];

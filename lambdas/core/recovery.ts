@@ -4,9 +4,9 @@
  * the deliveries whose every attempt failed, that nobody already asked to redeliver and that the bridge
  * never finished, and asks GitHub ONCE for each. Pure logic over a {@link GitHubPort}: no HTTP, no AWS here.
  */
-import { z } from 'zod';
 import { ConfigError, describeIssue } from './config';
 import type { Log, MetricsSink } from './ports';
+import * as z from './zod';
 
 /** A webhook whose deliveries the job watches. */
 export type GitHubHook =
@@ -245,27 +245,21 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+const githubName = (what: string) => z.string().check(z.regex(/^[\w.-]+$/, `must be a GitHub ${what}`));
+const hookId = z.number().check(z.int(), z.positive());
 const hookSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('repo'),
-      owner: z.string().regex(/^[\w.-]+$/, 'must be a GitHub owner'),
-      repo: z.string().regex(/^[\w.-]+$/, 'must be a repository name'),
-      hookId: z.number().int().positive(),
-    })
-    .strict(),
-  z
-    .object({
-      kind: z.literal('org'),
-      org: z.string().regex(/^[\w.-]+$/, 'must be a GitHub organization'),
-      hookId: z.number().int().positive(),
-    })
-    .strict(),
+  z.strictObject({
+    kind: z.literal('repo'),
+    owner: githubName('owner'),
+    repo: z.string().check(z.regex(/^[\w.-]+$/, 'must be a repository name')),
+    hookId,
+  }),
+  z.strictObject({ kind: z.literal('org'), org: githubName('organization'), hookId }),
 ]);
 
 /** Validates the hooks to watch (from the stack's config, or the `RECOVERY_HOOKS` JSON of the Lambda). */
 export function parseHooks(raw: unknown): readonly GitHubHook[] {
-  const result = z.array(hookSchema).min(1, 'must list at least one hook').safeParse(raw);
+  const result = z.array(hookSchema).check(z.minLength(1, 'must list at least one hook')).safeParse(raw);
   if (!result.success) throw new ConfigError(describeIssue(result.error, 'recovery.hooks'));
   return result.data;
 }

@@ -2,7 +2,7 @@
  * Builds the worker's dependencies once per container from its environment (names, ARNs and config; never
  * secret values). The Discord token is read from Secrets Manager at cold start and cached.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDiscordPort } from '../adapters/discord';
 import { createDeliveryStore, createDynamo, createThreadStore } from '../adapters/dynamo';
@@ -54,7 +54,8 @@ export function workerDepsFactory(env: WorkerEnv, log: Log, metrics: FlushableMe
   let s3: S3Client | undefined;
   const loadBody: WorkerDeps['loadBody'] = async (envelope) => {
     if (envelope.body !== undefined) return envelope.body;
-    s3 ??= new S3Client({});
+    // Loaded on the first claim check only (bodies over the SNS limit): most cold starts never evaluate the S3 client.
+    s3 ??= new (await import('@aws-sdk/client-s3')).S3Client({});
     return resolveBody(envelope, s3);
   };
   let current: { token: string; deps: WorkerDeps } | undefined;

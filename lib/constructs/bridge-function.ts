@@ -9,6 +9,24 @@ import type { Construct } from 'constructs';
 /** Repository root: entries are given relative to it, and its package-lock.json pins the bundle. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
+/**
+ * The house function's esbuild options, in esbuild's own terms (`test/bench/cold-load.ts` builds with exactly
+ * these to measure what ships). Besides bundle + platform node + the output file, which NodejsFunction adds:
+ * - `mainFields: ['module', 'main']`: the AWS SDK's ES builds, which esbuild tree-shakes (its CommonJS builds
+ *   are single files it keeps whole);
+ * - `alias` `@discordjs/rest` → its web build: the same REST client on Node's global fetch, without the
+ *   ~400 KB of undici its Node entry bundles (the Discord adapter passes global fetch explicitly either way).
+ */
+export const HOUSE_ESBUILD_OPTIONS = {
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  sourcemap: true,
+  mainFields: ['module', 'main'],
+  /** Resolved from the project root (esbuild's working directory when bundling). */
+  alias: { '@discordjs/rest': './node_modules/@discordjs/rest/dist/web.js' },
+} as const;
+
 /** Environment variables the house function sets itself. */
 const RESERVED_ENVIRONMENT = ['NODE_OPTIONS'] as const;
 
@@ -65,10 +83,14 @@ export class BridgeFunction extends NodejsFunction {
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
+        minify: HOUSE_ESBUILD_OPTIONS.minify,
+        sourceMap: HOUSE_ESBUILD_OPTIONS.sourcemap,
+        target: HOUSE_ESBUILD_OPTIONS.target,
         format: OutputFormat.CJS,
+        mainFields: [...HOUSE_ESBUILD_OPTIONS.mainFields],
+        esbuildArgs: {
+          '--alias': Object.entries(HOUSE_ESBUILD_OPTIONS.alias).map(([from, to]) => `${from}=${to}`),
+        },
         // Bundle the AWS SDK too: the deployed code runs exactly the versions package-lock.json pins.
         externalModules: [],
       },

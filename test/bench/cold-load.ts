@@ -15,10 +15,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { classify } from '../../lambdas/core/classify';
 import { sign } from '../../lambdas/core/signature';
 import type { Envelope } from '../../lambdas/core/types';
+import { HOUSE_ESBUILD_OPTIONS } from '../../lib/constructs/bridge-function';
 import { startDynalite } from '../helpers/dynalite';
 import { startTestDiscord } from '../helpers/emulator';
 import { fixturePayload, prPayload } from '../helpers/payloads';
@@ -36,20 +37,23 @@ interface Built {
   readonly metafile: Metafile;
 }
 
-/** The house function's esbuild options (lib/constructs/bridge-function.ts → NodejsFunction). */
-async function bundle(entry: string, outdir: string, name: string, mainFields?: string[]): Promise<Built> {
+/**
+ * The house function's esbuild options ({@link HOUSE_ESBUILD_OPTIONS}, which lib/constructs/bridge-function.ts hands
+ * to NodejsFunction), plus what NodejsFunction adds itself: bundle, platform node, nothing external.
+ * `variant` overrides some of them for a diagnosis.
+ */
+async function bundle(entry: string, outdir: string, name: string, variant: BuildOptions = {}): Promise<Built> {
   const outfile = path.join(outdir, name, 'index.js');
   const result = await build({
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    sourcemap: true,
+    ...HOUSE_ESBUILD_OPTIONS,
+    mainFields: [...HOUSE_ESBUILD_OPTIONS.mainFields],
+    alias: { ...HOUSE_ESBUILD_OPTIONS.alias },
+    ...variant,
     outfile,
     metafile: true,
-    ...(mainFields === undefined ? {} : { mainFields }),
     logLevel: 'warning',
     absWorkingDir: ROOT,
   });
@@ -342,15 +346,22 @@ export async function benchColdLoad(options: { rounds?: number } = {}): Promise<
         noMaps[name].push(run.requireMs);
       }
     }
-    // Diagnosis: the same ingest bundle with esbuild picking the SDK's ES module builds (tree-shakable).
-    const esm = await bundle(path.join(ROOT, 'lambdas/ingest/handler.ts'), dir, 'ingest-esm', ['module', 'main']);
-    const esmRuns: Run[] = [];
-    const plainRuns: Run[] = [];
+    // Diagnosis: the same entries with esbuild's own defaults instead of the house resolution options (mainFields
+    // main,module: the SDK's whole CommonJS builds; no alias: @discordjs/rest's Node entry with undici).
+    const defaults: BuildOptions = { mainFields: ['main', 'module'], alias: {} };
+    const plain = {
+      ingest: await bundle(path.join(ROOT, 'lambdas/ingest/handler.ts'), dir, 'ingest-defaults', defaults),
+      worker: await bundle(path.join(ROOT, 'lambdas/worker/handler.ts'), dir, 'worker-defaults', defaults),
+    };
+    const plainRatios: Record<'ingest' | 'worker', number[]> = { ingest: [], worker: [] };
     for (let r = 0; r < Math.min(rounds, 9); r++) {
-      esmRuns.push(await runOnce(runner, esm.file, ingestEvent, env.ingest));
-      plainRuns.push(await runOnce(runner, built.ingest.file, ingestEvent, env.ingest));
+      const base = await runOnce(runner, built.empty.file, emptyEvent, env.empty);
+      for (const name of ['ingest', 'worker'] as const) {
+        const event = name === 'ingest' ? ingestEvent : workerEvent();
+        const run = await runOnce(runner, plain[name].file, event, env[name]);
+        plainRatios[name].push(run.wallMs / base.wallMs);
+      }
     }
-    const esmRatio = median(esmRuns.map((r, i) => r.wallMs / (plainRuns[i]?.wallMs ?? Number.NaN))) * ingestRatio;
     const standInCalls = [...aws.calls].map(([k, v]) => `${k} ${v}`).join(', ');
     return {
       coldMs: { empty: wall('empty'), ingest: wall('ingest'), worker: wall('worker') },
@@ -369,9 +380,8 @@ export async function benchColdLoad(options: { rounds?: number } = {}): Promise<
             `(AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SNS; calls seen: ${standInCalls}); the worker reads its token the same way, ` +
             'claims and completes the delivery on dynalite and posts a comment to the Discord emulator.',
           `Require time without NODE_OPTIONS=--enable-source-maps: ingest ${round(median(noMaps.ingest), 1)} ms, worker ${round(median(noMaps.worker), 1)} ms.`,
-          `Diagnosis — ingest built with esbuild \`mainFields: ['module', 'main']\` (the SDK's ES builds, tree-shaken): ${kb(esm.bytes)}, ` +
-            `require ${round(median(esmRuns.map((r) => r.requireMs)), 1)} ms vs ${round(median(plainRuns.map((r) => r.requireMs)), 1)} ms, ` +
-            `spawn→answered ≈ ${ratio(esmRatio)} the empty handler.`,
+          "Diagnosis — built with esbuild's defaults instead of the house `mainFields: ['module', 'main']` and `@discordjs/rest` web-build alias: " +
+            `ingest ${kb(plain.ingest.bytes)} ≈ ${ratio(median(plainRatios.ingest))}, worker ${kb(plain.worker.bytes)} ≈ ${ratio(median(plainRatios.worker))} the empty handler.`,
           `Largest modules in the ingest bundle: ${modules('ingest')}.`,
           `Largest modules in the worker bundle: ${modules('worker')}.`,
         ].join('\n'),

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Routes } from 'discord-api-types/v10';
 import { createDiscordPort, type DiscordPortOptions } from '../../../lambdas/adapters/discord';
 import { DiscordError, type DiscordPort, type Log, METRIC, type MetricsSink } from '../../../lambdas/core/ports';
@@ -344,10 +346,11 @@ describe('error mapping', () => {
     expect(d.emu.state.requests().map((r) => r.status)).toEqual([500, 500]);
   });
 
-  test('a dropped connection → retry with status 0', async () => {
+  test('a dropped connection → retry with status 0, named by its socket error', async () => {
     d.emu.faults.push({ kind: 'drop' });
     const err = await failure(port.getChannel(d.textChannelId));
     expect([err.kind, err.status]).toEqual(['retry', 0]);
+    expect(err.message).toBe('network: SocketError: other side closed');
   });
 
   test('a timeout → retry with status 0', async () => {
@@ -423,5 +426,51 @@ describe('observability', () => {
   test('the User-Agent carries the configured suffix', async () => {
     await port.getChannel(d.textChannelId);
     expect(d.emu.state.requests()[0]?.userAgent).toMatch(/^DiscordBot \(.*\) .*discord-pr-threads\/test$/);
+  });
+});
+
+describe('transport: global fetch', () => {
+  /** A Discord stand-in that resets (TCP RST) the connection of its first `resets` requests, then answers a channel. */
+  async function resettingApi(resets: number) {
+    let seen = 0;
+    const server = createServer((req, res) => {
+      seen += 1;
+      if (seen <= resets) {
+        req.socket.resetAndDestroy();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: '123456789012345678', type: 0, guild_id: '876543210987654321' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port: listening } = server.address() as AddressInfo;
+    return {
+      api: `http://127.0.0.1:${listening}`,
+      seen: () => seen,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  test("a connection reset is retried in process (the socket error, not fetch's TypeError, reaches the client)", async () => {
+    const api = await resettingApi(1);
+    try {
+      const channel = await makePort({ api: api.api }).getChannel('123456789012345678');
+      expect(channel).toEqual({ id: '123456789012345678', kind: 'text', guildId: '876543210987654321', tags: [] });
+      expect(api.seen()).toBe(2);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('without retries a connection reset → retry with status 0, named ECONNRESET', async () => {
+    const api = await resettingApi(1);
+    try {
+      const err = await failure(makePort({ api: api.api, retries: 0 }).getChannel('123456789012345678'));
+      expect([err.kind, err.status]).toEqual(['retry', 0]);
+      expect(err.message).toMatch(/^network: .*ECONNRESET/);
+      expect(api.seen()).toBe(1);
+    } finally {
+      await api.close();
+    }
   });
 });
