@@ -15,15 +15,16 @@ import { benchLocal } from './local';
 /** Diagnoses of known misses (from the module breakdown and the variants measured in the cold-load section). */
 const WHY: Readonly<Record<string, string>> = {
   'Cold load ingest vs empty handler':
-    'the AWS SDK v3 clients (@smithy/core, @aws-sdk/* ≈ 80 % of the 715 KB bundle) take ~100-150 ms to require; the empty handler is node boot only. ' +
-    "Fixes, by expected gain: build with esbuild mainFields ['module','main'] so the SDK's ES builds are tree-shaken (measured above: ~1/3 less require time); " +
-    'drop NODE_OPTIONS=--enable-source-maps or ship source maps without enabling them at run time (measured above); replace the SNS and Secrets Manager ' +
-    'clients in ingest by two signed HTTPS calls (a ~5 KB SigV4 signer), which is the only way to approach 1.5× of a bare node boot.',
+    'what is left is the AWS SDK v3 (SNS and Secrets Manager clients with @smithy/core, ≈ 80 % of the 563 KB bundle; ~80 ms to require); ' +
+    'the empty handler is node boot only. Already applied: esbuild mainFields [module, main] (the SDK ES builds, 715 → 563 KB), S3 loaded only for a ' +
+    'claim check. Source maps no longer make a measurable difference. Reaching 1.5× of a bare node boot would mean replacing the SDK clients with ' +
+    'hand-signed HTTPS calls, which we chose not to do (the SDK is what AWS supports, retries and signs correctly). In Lambda the baseline includes the ' +
+    'runtime bootstrap, so the ratio there is lower than measured here.',
   'Cold load worker vs empty handler':
-    'the bundle is 1.9 MB: zod 445 KB (the full classic API: use zod/mini or hand-written guards for the Discord responses), ' +
-    "undici 410 KB (pulled in by @discordjs/rest's Node entry: pass Node's global fetch through its makeRequest option and resolve the package's web build), " +
-    'the AWS SDK (DynamoDB, Secrets Manager, S3) ≈ 500 KB, discord-api-types 88 KB, @vladfrangu/async_event_emitter 81 KB; plus --enable-source-maps on a 6.6 MB map. ' +
-    'In Lambda the baseline (runtime bootstrap) is heavier than a bare node boot, so the real ratio is lower than measured here, but 2× needs the bundle under ~300 KB.',
+    'the bundle went from 1.9 MB to 894 KB (zod/mini instead of classic zod 445 → 31 KB; the fetch build of @discordjs/rest, no undici; the SDK ES ' +
+    'builds; S3 only for claim checks). What remains: the AWS SDK (DynamoDB, document client, Secrets Manager) ~40-55 ms to load and ~110-140 ms of ' +
+    'first-call setup; the @discordjs/rest stack ~45-50 ms (@vladfrangu/async_event_emitter bundles a copy of util.inspect, discord-api-types runs ' +
+    'its enums at load). 2× would need ~35 ms for load plus first call, out of reach with the SDK and the discord.js REST client, which we keep.',
   local:
     'ingest in local mode is bound by durable writes, not CPU: each accepted delivery writes its body and record (history) and a queue file, each with fsync + a directory fsync, ' +
     'and queue.enqueue runs them one at a time (the admission chain in local/queue.ts holds the fsync), while the worker persists state changes to the same disk. ' +
