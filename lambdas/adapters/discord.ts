@@ -94,7 +94,13 @@ const channelSchema = z.object({
   message: z.optional(z.object({ id: z.string() })),
 });
 const messageSchema = z.object({ id: z.string() });
-const recentMessagesSchema = z.array(z.object({ id: z.string(), content: z.string() }));
+const recentMessagesSchema = z.array(
+  z.object({
+    id: z.string(),
+    content: z.string(),
+    embeds: z.optional(z.array(z.object({ title: z.optional(z.string()), url: z.optional(z.string()) }))),
+  }),
+);
 const threadListSchema = z.object({ threads: z.array(channelSchema), has_more: z.optional(z.boolean()) });
 type RawChannel = z.infer<typeof channelSchema>;
 
@@ -388,7 +394,12 @@ export function createDiscordPort(options: DiscordPortOptions): DiscordPort {
       const list = await call('recentMessages', recentMessagesSchema, () =>
         rest.get(Routes.channelMessages(channelId), { query: new URLSearchParams({ limit: String(limit) }) }),
       );
-      return list.map((m) => ({ id: m.id, content: m.content, createdAt: snowflakeTime(m.id) }));
+      return list.map((m) => ({
+        id: m.id,
+        content: m.content,
+        embeds: (m.embeds ?? []).map((e) => ({ title: e.title, url: e.url })),
+        createdAt: snowflakeTime(m.id),
+      }));
     },
 
     async findThread(guildId, channelId, name) {

@@ -66,6 +66,10 @@ export function noteScopeOf(body: string): string {
 
 const isNoteKey = (key: string) => /^n[0-9a-f]{16}:/.test(key);
 
+/** What identifies a message we created: its content and its embeds' titles and links. */
+const fingerprint = (content: string, embeds: readonly { readonly title?: string; readonly url?: string }[]) =>
+  JSON.stringify([content, embeds.map((e) => [e.title ?? '', e.url ?? ''])]);
+
 /** Discord nonce (≤ 25 chars) for a semantic key within one PR's thread. */
 export function nonceFor(threadKey: string, key: string): string {
   return createHash('sha256').update(`${threadKey}\u0000${key}`).digest('base64url').slice(0, 25);
@@ -377,7 +381,9 @@ class Execution {
     const recent = await this.ctx.discord.recentMessages(channelId, RECOVERY_LOOKBACK);
     const since = this.ctx.since - CLOCK_SKEW_MS;
     const known = new Set(Object.values(this.state.messages));
-    return recent.find((m) => m.createdAt >= since && m.content === message.content && !known.has(m.id))?.id;
+    const want = fingerprint(message.content, message.embeds ?? []);
+    return recent.find((m) => m.createdAt >= since && !known.has(m.id) && fingerprint(m.content, m.embeds) === want)
+      ?.id;
   }
 
   private async editOrDelete(

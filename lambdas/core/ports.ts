@@ -98,6 +98,8 @@ export interface DiscordPort {
 export interface RecentMessage {
   readonly id: string;
   readonly content: string;
+  /** Title and link of each embed (enough to tell two summaries apart). */
+  readonly embeds: readonly { readonly title?: string; readonly url?: string }[];
   /** Epoch ms, from the snowflake. */
   readonly createdAt: number;
 }

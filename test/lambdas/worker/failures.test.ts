@@ -106,6 +106,28 @@ describe('crashes at step boundaries, retried after the lease', () => {
   });
 });
 
+describe('recovery look-ups tell messages apart by their embeds, not their text alone', () => {
+  let rig: WorkerRig;
+  beforeAll(async () => {
+    rig = await startWorkerRig();
+  });
+  afterAll(() => rig.close());
+
+  test('a retried "opened" whose summary text equals another PR\'s still gets its own thread', async () => {
+    const a = prPayload({ number: 2, title: 'Same words' });
+    const b = prPayload({ number: 3, title: 'Other words' });
+    // Identical summary content (same author, repository and link), different embeds (#2 vs #3).
+    b.pull_request.html_url = a.pull_request.html_url;
+    await rig.process(rig.envelope('pull_request', a, 'same-a'));
+    await rig.process(rig.envelope('pull_request', b, 'same-b'), rig.deps(), 2);
+    expect(
+      threadsOf(rig)
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['PR #2 · Same words', 'PR #3 · Other words']);
+  });
+});
+
 describe('Discord faults', () => {
   let rig: WorkerRig;
   beforeEach(async () => {
