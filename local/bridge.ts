@@ -153,7 +153,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const handle = async (item: QueueItem<QueuedDelivery>): Promise<void> => {
       const { envelope, headers, replayOf } = item.body;
       const id = envelope.deliveryId;
-      if (history.get(id) === undefined) await history.add(recordFor(envelope, headers, replayOf), envelope.body ?? '');
+      if (history.get(id) === undefined) {
+        await history.add(recordFor(envelope, headers, replayOf), envelope.body ?? '', { durable: false });
+      }
       history.update(id, (r) => ({ ...r, status: 'running', attempts: item.attempts }));
       const deps = { ...runtime.deps, log: withFields(log, { deliveryId: id, groupId: envelope.groupId }) };
       const result = await runtime.recorder.run({ deliveryId: id, attempt: item.attempts }, () =>
@@ -166,8 +168,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         ...(result.reason === undefined ? {} : { reason: result.reason }),
         actions: result.status === 'duplicate' ? r.actions : result.actions,
       }));
-      // The record is durable before the queue forgets the message.
-      await history.flush();
     };
 
     const onEvent = (event: QueueEvent<QueuedDelivery>): void => {
@@ -195,6 +195,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const queue = createQueue<QueuedDelivery>({
       dir: join(env.dataDir, 'queue'),
       handler: handle,
+      // The record and body are durable before the queue forgets the message (it held them until now).
+      settle: (item) => history.sync(item.id, item.body.envelope.body),
       decode: decodeQueued,
       isRetryable,
       onEvent,
@@ -205,11 +207,17 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     await queue.start();
     cleanup.push(() => queue.stop(options.graceMs ?? 5000));
 
+    // Queue messages whose record did not reach the disk (records are written without waiting for it): the page
+    // shows them again.
+    for (const item of queue.items()) {
+      if (history.get(item.id) !== undefined) continue;
+      const { envelope, headers, replayOf } = item.body;
+      await history.add(recordFor(envelope, headers, replayOf), envelope.body ?? '', { durable: false });
+    }
     // Records left "in the queue" whose message never made it there (the process stopped between the two writes):
     // queue them now, so nothing received is lost.
-    const queued = new Set(queue.items().map((i) => i.id));
     for (const record of history.list()) {
-      if (TERMINAL.has(record.status) || queued.has(record.id) || record.envelope === undefined) continue;
+      if (TERMINAL.has(record.status) || queue.get(record.id) !== undefined || record.envelope === undefined) continue;
       const body = await history.body(record.id);
       if (body === undefined) continue;
       const envelope: Envelope = { ...record.envelope, body };
@@ -223,9 +231,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const publisherFor = (headers: Readonly<Record<string, string>>, replayOf?: string): Publisher => ({
       async publish(envelope) {
         const existing = history.get(envelope.deliveryId);
-        const live = queue.items().some((i) => i.id === envelope.deliveryId && i.state !== 'dead');
-        if (existing !== undefined && live) return;
-        await history.add(recordFor(envelope, headers, replayOf), envelope.body ?? '');
+        const queued = queue.get(envelope.deliveryId);
+        if (existing !== undefined && queued !== undefined && queued.state !== 'dead') return;
+        // The page's record follows without waiting for the disk; the queue message (durable before the 202)
+        // carries everything needed to process the delivery and to rebuild the record.
+        await history.add(recordFor(envelope, headers, replayOf), envelope.body ?? '', { durable: false });
         await queue.enqueue({
           id: envelope.deliveryId,
           groupId: envelope.groupId,

@@ -5,12 +5,18 @@
  * On disk: `<dir>/<delivery id>.json` (the record, rewritten atomically on each change, writes coalesced)
  * and `<dir>/<delivery id>.body` (the payload exactly as GitHub sent it, written once). Delivery ids are
  * `[\w-]{1,100}` (ingest refuses anything else), so they are safe file names.
+ *
+ * Durability: this is the page's and replay's view, not the work. While a delivery is in the queue, its queue
+ * message (fsynced before the 202) holds the envelope, body and headers; the record and body here are written
+ * without waiting for the disk (they survive the process dying, and are rebuilt from the queue otherwise). Once
+ * the delivery is processed, `sync` makes both durable before the queue forgets the message. Deliveries that
+ * never reach the queue (ignored at ingest) are stored durably by `add`.
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Action, Envelope } from '../lambdas/core/types';
-import { writeFileAtomic } from './queue';
+import { createGroupCommit, removeStaleTemps, writeFileLazy } from './queue';
 
 export type DeliveryStatus = 'queued' | 'running' | 'retrying' | 'done' | 'duplicate' | 'ignored' | 'dead';
 
@@ -146,12 +152,21 @@ const recordSchema = z.object({
 });
 
 export interface History {
-  /** Reads the records on disk. */
+  /** Reads the records on disk (a record a crash left unreadable is skipped: the queue still holds its work). */
   load(): Promise<void>;
-  /** Stores a new record (or replaces one with the same id) and its body; resolves once both are durable. */
-  add(record: DeliveryRecord, body: string): Promise<void>;
-  /** Changes a record in memory at once; the file follows (coalesced). No-op for an unknown id. */
+  /**
+   * Stores a new record (or replaces one with the same id) and its body. `durable` (the default): resolves once
+   * both are fsynced (group-committed with other writes). `durable: false`: in memory at once, on disk shortly
+   * after without waiting for the disk — for a delivery whose queue message holds the body durably.
+   */
+  add(record: DeliveryRecord, body: string, options?: { readonly durable?: boolean }): Promise<void>;
+  /** Changes a record in memory at once; the file follows (coalesced, not fsynced). No-op for an unknown id. */
   update(id: string, change: (record: DeliveryRecord) => DeliveryRecord): void;
+  /**
+   * Makes the record and body of `id` durable (fsynced), as they are now; `body` (the expected content) rewrites
+   * the body file should it be missing or incomplete (a write lost to a power cut).
+   */
+  sync(id: string, body?: string): Promise<void>;
   get(id: string): DeliveryRecord | undefined;
   /** Newest first. */
   list(limit?: number): readonly DeliveryRecord[];
@@ -159,54 +174,128 @@ export interface History {
   body(id: string): Promise<string | undefined>;
   /** Increases on every change (lets the page skip re-rendering). */
   version(): number;
-  /** Waits for the pending writes. */
+  /** Writes every changed record durably and waits for the pending writes. */
   flush(): Promise<void>;
 }
 
+/**
+ * How long record changes are gathered before they are written. The page reads the records in memory; the files
+ * matter after a restart only, and a delivery processed within this time is written once, by `sync`.
+ */
+const LAZY_WRITE_MS = 1000;
+
 export function createHistory({ dir, now = Date.now }: { readonly dir: string; readonly now?: () => number }): History {
   const records = new Map<string, DeliveryRecord>();
-  const writing = new Map<string, Promise<void>>();
+  /** Per id, the file operations in order (a body before its fsync, one record write after another). */
+  const chains = new Map<string, Promise<void>>();
+  /** Records changed since their file was last written. */
   const dirty = new Set<string>();
+  /** Bodies known to be fsynced. */
+  const syncedBodies = new Set<string>();
+  const commit = createGroupCommit();
+  let lazyTimer: NodeJS.Timeout | undefined;
   let changes = 0;
+  let made: Promise<unknown> | undefined;
+  const ensureDir = () => {
+    made ??= mkdir(dir, { recursive: true });
+    return made;
+  };
 
   const recordPath = (id: string) => join(dir, `${id}.json`);
   const bodyPath = (id: string) => join(dir, `${id}.body`);
 
-  const write = (id: string): Promise<void> => {
-    const current = writing.get(id);
-    if (current !== undefined) {
-      dirty.add(id);
-      return current;
-    }
-    const run = (async () => {
-      do {
-        dirty.delete(id);
-        const record = records.get(id);
-        if (record === undefined) return;
-        await writeFileAtomic(recordPath(id), JSON.stringify(record));
-      } while (dirty.has(id));
-    })().finally(() => writing.delete(id));
-    writing.set(id, run);
+  const chain = (id: string, op: () => Promise<void>): Promise<void> => {
+    const run = (chains.get(id) ?? Promise.resolve()).then(op, op);
+    chains.set(id, run);
+    const forget = () => {
+      if (chains.get(id) === run) chains.delete(id);
+    };
+    run.then(forget, forget);
     return run;
   };
 
+  /** The current record as JSON, clearing its dirty mark; undefined when there is nothing to write. */
+  const take = (id: string): string | undefined => {
+    dirty.delete(id);
+    const record = records.get(id);
+    return record === undefined ? undefined : JSON.stringify(record);
+  };
+
+  const writeDirty = (): void => {
+    lazyTimer = undefined;
+    for (const id of [...dirty]) {
+      chain(id, async () => {
+        if (!dirty.has(id)) return;
+        const data = take(id);
+        if (data !== undefined) await writeFileLazy(recordPath(id), data);
+      }).catch(() => undefined);
+    }
+  };
+
+  const markDirty = (id: string): void => {
+    dirty.add(id);
+    if (lazyTimer === undefined) {
+      lazyTimer = setTimeout(writeDirty, LAZY_WRITE_MS);
+      lazyTimer.unref();
+    }
+  };
+
+  const syncNow = (id: string, body?: string): Promise<void> =>
+    chain(id, async () => {
+      const data = take(id);
+      const writes: Promise<void>[] = [];
+      if (data !== undefined) writes.push(commit.write(recordPath(id), data));
+      if (!syncedBodies.has(id)) {
+        // The body was written without waiting for the disk: fsync it (or write it again if it is not all there).
+        const bytes = body === undefined ? undefined : Buffer.byteLength(body);
+        writes.push(
+          commit.sync(bodyPath(id), bytes).catch((err: unknown) => {
+            if (body === undefined) throw err;
+            return commit.write(bodyPath(id), body);
+          }),
+        );
+      }
+      await Promise.all(writes);
+      syncedBodies.add(id);
+    });
+
   return {
     async load() {
-      await mkdir(dir, { recursive: true });
+      await ensureDir();
+      await removeStaleTemps(dir);
       for (const name of await readdir(dir)) {
         if (!name.endsWith('.json')) continue;
-        const parsed = recordSchema.safeParse(JSON.parse(await readFile(join(dir, name), 'utf8')));
+        let raw: unknown;
+        try {
+          raw = JSON.parse(await readFile(join(dir, name), 'utf8'));
+        } catch {
+          continue;
+        }
+        const parsed = recordSchema.safeParse(raw);
         if (parsed.success) records.set(parsed.data.id, parsed.data);
       }
       changes++;
     },
 
-    async add(record, body) {
-      await mkdir(dir, { recursive: true });
-      await writeFileAtomic(bodyPath(record.id), body);
-      records.set(record.id, record);
+    async add(record, body, { durable = true } = {}) {
+      const id = record.id;
+      records.set(id, record);
       changes++;
-      await write(record.id);
+      syncedBodies.delete(id);
+      if (durable) {
+        await chain(id, async () => {
+          await ensureDir();
+          const data = take(id) ?? JSON.stringify(record);
+          await Promise.all([commit.write(bodyPath(id), body), commit.write(recordPath(id), data)]);
+          syncedBodies.add(id);
+        });
+        return;
+      }
+      chain(id, async () => {
+        await ensureDir();
+        await writeFileLazy(bodyPath(id), body);
+      }).catch(() => undefined);
+      markDirty(id);
     },
 
     update(id, change) {
@@ -214,8 +303,10 @@ export function createHistory({ dir, now = Date.now }: { readonly dir: string; r
       if (record === undefined) return;
       records.set(id, { ...change(record), updatedAt: now() });
       changes++;
-      write(id).catch(() => undefined);
+      markDirty(id);
     },
+
+    sync: syncNow,
 
     get: (id) => records.get(id),
 
@@ -227,6 +318,8 @@ export function createHistory({ dir, now = Date.now }: { readonly dir: string; r
 
     async body(id) {
       if (!/^[\w-]{1,120}$/.test(id)) return undefined;
+      // A body written a moment ago may still be on its way to the file.
+      await chains.get(id)?.catch(() => undefined);
       try {
         return await readFile(bodyPath(id), 'utf8');
       } catch {
@@ -237,7 +330,20 @@ export function createHistory({ dir, now = Date.now }: { readonly dir: string; r
     version: () => changes,
 
     async flush() {
-      while (writing.size > 0) await Promise.allSettled([...writing.values()]);
+      if (lazyTimer !== undefined) {
+        clearTimeout(lazyTimer);
+        lazyTimer = undefined;
+      }
+      await Promise.allSettled(
+        [...dirty].map((id) =>
+          chain(id, async () => {
+            const data = take(id);
+            if (data !== undefined) await commit.write(recordPath(id), data);
+          }),
+        ),
+      );
+      while (chains.size > 0) await Promise.allSettled([...chains.values()]);
+      await commit.idle();
     },
   };
 }

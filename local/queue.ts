@@ -8,16 +8,21 @@
  * - Deduplication on the message id (the delivery id) against the messages still in the queue.
  *
  * Persistence: one JSON file per message, `<dir>/<seq>.json`, written to a temporary file, fsynced and renamed
- * over the old one (atomic on POSIX), the directory fsynced after. `enqueue` resolves only once the file is
- * durable, so whatever was acknowledged survives a crash. Before each attempt the file records `attempts` and
- * `startedAt`; success deletes it; failure rewrites it as `retrying` (with `notBefore`) or `dead`. On start
- * every file is loaded again: an attempt that was interrupted (the process died or was stopped mid-attempt)
+ * over the old one (atomic on POSIX), the directory fsynced after. Writes go through a group commit
+ * (`createGroupCommit`): whatever is submitted while a batch is being committed joins the next batch, whose files
+ * are fsynced in parallel followed by ONE directory fsync shared by all. `enqueue` takes its checks and sequence
+ * number synchronously, in call order (no lock held across the disk), and resolves only once its file is durable,
+ * so whatever was acknowledged survives a crash; the message becomes visible to the workers then. Before each
+ * attempt the file records `attempts` and `startedAt` (durably, before the handler runs); after a success the
+ * group goes on at once and the file is deleted once `settle` (the caller's own durable write) is done; failure
+ * rewrites it as `retrying` (with `notBefore`) or `dead`. On start every file is loaded again (temp files of
+ * unfinished writes are dropped): an attempt that was interrupted (the process died or was stopped mid-attempt)
  * counts as an attempt and is retried no sooner than `interruptedDelayMs` after it started (the worker's claim
  * lease, so the retry is not refused as "busy"). Redrive gives a dead message a new sequence number (the end of
  * its group) and zero attempts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
@@ -54,6 +59,12 @@ export interface QueueOptions<T> {
   readonly dir: string;
   /** Processes one message; throws to fail the attempt. */
   readonly handler: (item: QueueItem<T>) => Promise<void>;
+  /**
+   * After a successful attempt, what must be durable before the message file is removed (e.g. the delivery's
+   * record). Runs without holding the group back; if it fails, the file stays and the message runs once more
+   * after a restart (processing is idempotent).
+   */
+  readonly settle?: (item: QueueItem<T>) => Promise<void>;
   /** Validates a message body read back from disk. */
   readonly decode: (raw: unknown) => T;
   /** Attempts before a message is dead-lettered (SQS `maxReceiveCount`). @default 5 */
@@ -77,12 +88,17 @@ export interface QueueOptions<T> {
 export interface Queue<T> {
   /** Loads the persisted messages and starts processing. */
   start(): Promise<void>;
-  /** Resolves once the message is durable; `duplicate` when a message with this id is still in the queue. */
+  /**
+   * Resolves once the message is durable (fsynced, with its directory entry); `duplicate` when a message with this
+   * id is still in the queue. Concurrent calls share one group commit; sequence numbers follow the call order.
+   */
   enqueue(message: QueueMessage<T>): Promise<'queued' | 'duplicate'>;
   /** Puts a dead message back at the end of its group with zero attempts; false when `id` is not dead. */
   redrive(id: string): Promise<boolean>;
   /** Every message still in the queue (dead ones included), in queue order. */
   items(): readonly QueueItem<T>[];
+  /** The message with this id still in the queue (dead ones included). */
+  get(id: string): QueueItem<T> | undefined;
   /**
    * Stops taking work, waits up to `graceMs` for the attempts in flight, and detaches from the directory.
    * Anything unfinished stays on disk and resumes on the next start. Returns how many attempts were abandoned.
@@ -131,7 +147,18 @@ function describe(err: unknown): string {
 
 /** Writes `data` to `path` atomically and durably (temp file + fsync + rename + directory fsync). */
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeSynced(path, data);
+  await syncDir(dirname(path));
+}
+
+/** Temp names: unique within the process (a counter), and across processes (a random prefix). */
+const TMP_PREFIX = randomBytes(4).toString('hex');
+let tmpCounter = 0;
+const tmpPath = (path: string) => `${path}.${TMP_PREFIX}${(tmpCounter++).toString(36)}.tmp`;
+
+/** Temp file, fsync, rename over `path`; the directory entry still needs a directory fsync. */
+async function writeSynced(path: string, data: string): Promise<void> {
+  const tmp = tmpPath(path);
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(data, 'utf8');
@@ -140,7 +167,32 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await handle.close();
   }
   await rename(tmp, path);
-  await syncDir(dirname(path));
+}
+
+/**
+ * Replaces `path` atomically without waiting for the disk (temp file + rename, no fsync): survives the process
+ * dying (the page cache outlives it), not a power loss. For state that can be rebuilt or lost without losing work.
+ */
+export async function writeFileLazy(path: string, data: string): Promise<void> {
+  const tmp = tmpPath(path);
+  try {
+    await writeFile(tmp, data, 'utf8');
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** fsyncs a file written without waiting; `bytes`: its expected size (else it is incomplete: an error). */
+async function syncFile(path: string, bytes?: number): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    if (bytes !== undefined && (await handle.stat()).size !== bytes) throw new Error(`${path} is incomplete.`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -156,10 +208,134 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Removes the temp files of writes a crash cut short (never acknowledged, so nothing is lost). */
+export async function removeStaleTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true })));
+}
+
+/**
+ * Group commit: every file operation submitted while a batch is being committed joins the next batch, and a batch
+ * costs one round of parallel file fsyncs plus ONE fsync per directory, shared by all its callers.
+ *
+ * - `write`: atomic replace (temp + fsync + rename); resolves once the file and its directory entry are durable.
+ * - `sync`: fsyncs a file written earlier without waiting (see `writeFileLazy`), and its directory entry; fails
+ *   when `bytes` is given and the file has another size.
+ * - `remove`: unlinks after the batch's writes are durable (a write that replaces what is removed lands first);
+ *   resolves once unlinked. The unlink is made durable by the next batch's directory fsync: a power loss before
+ *   that can bring the file back, which at-least-once processing tolerates (the delivery is run again, a no-op).
+ *
+ * Within one batch the last operation on a path wins (a `sync` does not undo a pending `write`).
+ */
+export interface GroupCommit {
+  write(path: string, data: string): Promise<void>;
+  sync(path: string, bytes?: number): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Resolves once everything submitted so far is committed. */
+  idle(): Promise<void>;
+}
+
+type CommitOp =
+  | { readonly kind: 'write'; readonly data: string }
+  | { readonly kind: 'sync'; readonly bytes?: number }
+  | { readonly kind: 'remove' };
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Batch {
+  readonly ops: Map<string, CommitOp>;
+  readonly waiters: Map<string, Waiter[]>;
+}
+
+export function createGroupCommit(): GroupCommit {
+  let next: Batch | undefined;
+  let draining: Promise<void> | undefined;
+  /** Directories with unlinks not yet fsynced: the next batch syncs them too. */
+  const unsyncedDirs = new Set<string>();
+
+  const commitBatch = async ({ ops, waiters }: Batch): Promise<void> => {
+    const failures = new Map<string, unknown>();
+    const dirs = new Set(unsyncedDirs);
+    unsyncedDirs.clear();
+    const removes: string[] = [];
+    await Promise.all(
+      [...ops].map(async ([path, op]) => {
+        if (op.kind === 'remove') {
+          removes.push(path);
+          return;
+        }
+        try {
+          if (op.kind === 'write') await writeSynced(path, op.data);
+          else await syncFile(path, op.bytes);
+          dirs.add(dirname(path));
+        } catch (err) {
+          failures.set(path, err);
+        }
+      }),
+    );
+    await Promise.all([...dirs].map(syncDir));
+    await Promise.all(
+      removes.map(async (path) => {
+        try {
+          await rm(path, { force: true });
+          unsyncedDirs.add(dirname(path));
+        } catch (err) {
+          failures.set(path, err);
+        }
+      }),
+    );
+    for (const [path, list] of waiters) {
+      const failure = failures.get(path);
+      for (const waiter of list) {
+        if (failures.has(path)) waiter.reject(failure);
+        else waiter.resolve();
+      }
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    // Let every submission of this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (next !== undefined) {
+      const batch = next;
+      next = undefined;
+      await commitBatch(batch);
+    }
+    draining = undefined;
+  };
+
+  const submit = (path: string, op: CommitOp): Promise<void> => {
+    if (next === undefined) next = { ops: new Map(), waiters: new Map() };
+    const batch = next;
+    const previous = batch.ops.get(path);
+    if (!(op.kind === 'sync' && previous?.kind === 'write')) batch.ops.set(path, op);
+    const promise = new Promise<void>((resolve, reject) => {
+      const list = batch.waiters.get(path);
+      if (list === undefined) batch.waiters.set(path, [{ resolve, reject }]);
+      else list.push({ resolve, reject });
+    });
+    draining ??= drain();
+    return promise;
+  };
+
+  return {
+    write: (path, data) => submit(path, { kind: 'write', data }),
+    sync: (path, bytes) => submit(path, bytes === undefined ? { kind: 'sync' } : { kind: 'sync', bytes }),
+    remove: (path) => submit(path, { kind: 'remove' }),
+    async idle() {
+      while (draining !== undefined) await draining;
+    },
+  };
+}
+
 export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
   const {
     dir,
     handler,
+    settle,
     decode,
     maxAttempts = 5,
     baseDelayMs = 1000,
@@ -171,29 +347,34 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
     now = Date.now,
   } = options;
 
-  /** id → item, for every message still in the queue. */
+  /** id → item, for every message still in the queue (committed to disk). */
   const byId = new Map<string, QueueItem<T>>();
+  /** groupId → the ids of its messages in sequence order (dead ones included). */
+  const groups = new Map<string, string[]>();
   /** Groups with an attempt in flight → the attempt. */
   const running = new Map<string, Promise<void>>();
+  /** Successful attempts still settling (see `settle`) before their file is removed. */
+  const tails = new Set<Promise<void>>();
+  /** Ids whose enqueue or redrive is being committed → its outcome. */
+  const pending = new Map<string, Promise<unknown>>();
+  const commit = createGroupCommit();
   let nextSeq = 1;
   let started = false;
   let stopping = false;
   let detached = false;
+  let pumpQueued = false;
   let timer: NodeJS.Timeout | undefined;
-  /** Serialises enqueue/redrive so ids and sequence numbers stay consistent. */
-  let admission: Promise<unknown> = Promise.resolve();
 
   const pathOf = (seq: number) => join(dir, `${String(seq).padStart(12, '0')}.json`);
 
   const persist = async (item: QueueItem<T>): Promise<void> => {
     if (detached) return;
-    await writeFileAtomic(pathOf(item.seq), JSON.stringify(item));
+    await commit.write(pathOf(item.seq), JSON.stringify(item));
   };
 
   const remove = async (item: QueueItem<T>): Promise<void> => {
     if (detached) return;
-    await rm(pathOf(item.seq), { force: true });
-    await syncDir(dir);
+    await commit.remove(pathOf(item.seq));
   };
 
   const emit = (event: QueueEvent<T>): void => {
@@ -204,18 +385,44 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
     }
   };
 
+  /** Adds a committed item to its group, in sequence order (almost always at the end). */
+  const place = (item: QueueItem<T>): void => {
+    byId.set(item.id, item);
+    let ids = groups.get(item.groupId);
+    if (ids === undefined) {
+      ids = [];
+      groups.set(item.groupId, ids);
+    }
+    let at = ids.length;
+    while (at > 0 && (byId.get(ids[at - 1] ?? '')?.seq ?? 0) > item.seq) at--;
+    ids.splice(at, 0, item.id);
+  };
+
+  const unplace = (item: QueueItem<T>): void => {
+    if (byId.get(item.id)?.seq === item.seq) byId.delete(item.id);
+    const ids = groups.get(item.groupId);
+    if (ids === undefined) return;
+    const at = ids.indexOf(item.id);
+    if (at >= 0) ids.splice(at, 1);
+    if (ids.length === 0) groups.delete(item.groupId);
+  };
+
   const ordered = (): QueueItem<T>[] => [...byId.values()].sort((a, b) => a.seq - b.seq);
 
-  /** The message each idle group would run next, oldest group first. */
+  /** The message each idle group would run next, oldest first. */
   const heads = (): QueueItem<T>[] => {
-    const seen = new Set<string>();
     const out: QueueItem<T>[] = [];
-    for (const item of ordered()) {
-      if (item.state === 'dead' || seen.has(item.groupId)) continue;
-      seen.add(item.groupId);
-      if (!running.has(item.groupId)) out.push(item);
+    for (const [groupId, ids] of groups) {
+      if (running.has(groupId)) continue;
+      for (const id of ids) {
+        const item = byId.get(id);
+        if (item !== undefined && item.state !== 'dead') {
+          out.push(item);
+          break;
+        }
+      }
     }
-    return out;
+    return out.sort((a, b) => a.seq - b.seq);
   };
 
   const pump = (): void => {
@@ -243,6 +450,16 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
     }
   };
 
+  /** One pump for a whole committed batch of enqueues rather than one per message. */
+  const schedulePump = (): void => {
+    if (pumpQueued) return;
+    pumpQueued = true;
+    queueMicrotask(() => {
+      pumpQueued = false;
+      pump();
+    });
+  };
+
   const runAttempt = async (queued: QueueItem<T>): Promise<void> => {
     const item: QueueItem<T> = {
       ...queued,
@@ -267,9 +484,20 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
     }
     if (detached) return;
     if (failure === undefined) {
-      byId.delete(item.id);
-      await remove(item).catch(() => undefined);
-      emit({ type: 'succeeded', item });
+      // The group goes on at once; the file goes once `settle` is durable.
+      unplace(item);
+      const tail = (async () => {
+        try {
+          await settle?.(item);
+        } catch {
+          return;
+        }
+        // Not waiting for the directory fsync: a removal a power loss undoes only runs the message once more.
+        await remove(item).catch(() => undefined);
+        emit({ type: 'succeeded', item });
+      })();
+      tails.add(tail);
+      tail.then(() => tails.delete(tail));
       return;
     }
     const { err } = failure;
@@ -289,6 +517,7 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
 
   const load = async (): Promise<void> => {
     await mkdir(dir, { recursive: true });
+    await removeStaleTemps(dir);
     const names = (await readdir(dir)).filter((n) => FILE.test(n)).sort();
     for (const name of names) {
       const parsed = fileSchema.safeParse(JSON.parse(await readFile(join(dir, name), 'utf8')));
@@ -298,7 +527,10 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
       nextSeq = Math.max(nextSeq, item.seq + 1);
       const older = byId.get(item.id);
       // A crash during a redrive can leave two files for one id: the newer one wins.
-      if (older !== undefined) await rm(pathOf(older.seq), { force: true });
+      if (older !== undefined) {
+        unplace(older);
+        await rm(pathOf(older.seq), { force: true });
+      }
       if (item.state === 'inflight') {
         const startedAt = item.startedAt ?? now();
         item =
@@ -312,14 +544,88 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
                 lastError: 'The previous attempt was interrupted by a restart.',
               };
       }
-      byId.set(item.id, item);
+      place(item);
     }
   };
 
-  const admit = <R>(fn: () => Promise<R>): Promise<R> => {
-    const result = admission.then(fn);
-    admission = result.catch(() => undefined);
-    return result;
+  /**
+   * Admission without a lock: the checks and the sequence number are taken synchronously, in arrival order; the
+   * file joins the current group commit; the message becomes visible to the workers once its batch is durable.
+   */
+  const admit = <R>(id: string, work: Promise<R>): Promise<R> => {
+    pending.set(id, work);
+    const forget = () => {
+      if (pending.get(id) === work) pending.delete(id);
+    };
+    work.then(forget, forget);
+    return work;
+  };
+
+  const enqueue = (message: QueueMessage<T>): Promise<'queued' | 'duplicate'> => {
+    if (stopping) return Promise.reject(new Error('The queue is stopping; the message was not accepted.'));
+    const inFlight = pending.get(message.id);
+    // The same id is being committed: answer once that settles (duplicate, or try again if it failed).
+    if (inFlight !== undefined)
+      return inFlight.then(
+        () => enqueue(message),
+        () => enqueue(message),
+      );
+    const existing = byId.get(message.id);
+    if (existing !== undefined && existing.state !== 'dead') return Promise.resolve('duplicate');
+    const t = now();
+    const item: QueueItem<T> = {
+      ...message,
+      seq: nextSeq++,
+      state: 'queued',
+      attempts: 0,
+      enqueuedAt: t,
+      notBefore: t,
+    };
+    return admit(
+      message.id,
+      (async () => {
+        await persist(item);
+        // Placed right after the commit, before any other await: the messages of one batch are placed in
+        // sequence order (their continuations run in the order the batch resolved them), so FIFO holds.
+        if (existing !== undefined) unplace(existing);
+        place(item);
+        emit({ type: 'enqueued', item });
+        schedulePump();
+        if (existing !== undefined) await remove(existing);
+        return 'queued' as const;
+      })(),
+    );
+  };
+
+  const redrive = (id: string): Promise<boolean> => {
+    const inFlight = pending.get(id);
+    if (inFlight !== undefined)
+      return inFlight.then(
+        () => redrive(id),
+        () => redrive(id),
+      );
+    const dead = byId.get(id);
+    if (dead === undefined || dead.state !== 'dead') return Promise.resolve(false);
+    const item: QueueItem<T> = {
+      ...dead,
+      seq: nextSeq++,
+      state: 'queued',
+      attempts: 0,
+      notBefore: now(),
+      lastError: undefined,
+    };
+    return admit(
+      id,
+      (async () => {
+        await persist(item);
+        unplace(dead);
+        place(item);
+        emit({ type: 'redriven', item });
+        schedulePump();
+        await remove(dead);
+        return true;
+      })(),
+    );
   };
 
   return {
@@ -330,66 +636,31 @@ export function createQueue<T>(options: QueueOptions<T>): Queue<T> {
       pump();
     },
 
-    enqueue(message) {
-      return admit(async () => {
-        if (stopping) throw new Error('The queue is stopping; the message was not accepted.');
-        const existing = byId.get(message.id);
-        if (existing !== undefined && existing.state !== 'dead') return 'duplicate';
-        const t = now();
-        const item: QueueItem<T> = {
-          ...message,
-          seq: nextSeq++,
-          state: 'queued',
-          attempts: 0,
-          enqueuedAt: t,
-          notBefore: t,
-        };
-        await persist(item);
-        if (existing !== undefined) await remove(existing);
-        byId.set(item.id, item);
-        emit({ type: 'enqueued', item });
-        pump();
-        return 'queued';
-      });
-    },
-
-    redrive(id) {
-      return admit(async () => {
-        const dead = byId.get(id);
-        if (dead === undefined || dead.state !== 'dead') return false;
-        const item: QueueItem<T> = {
-          ...dead,
-          seq: nextSeq++,
-          state: 'queued',
-          attempts: 0,
-          notBefore: now(),
-          lastError: undefined,
-        };
-        await persist(item);
-        await remove(dead);
-        byId.set(id, item);
-        emit({ type: 'redriven', item });
-        pump();
-        return true;
-      });
-    },
+    enqueue,
+    redrive,
 
     items: ordered,
+
+    get: (id) => byId.get(id),
 
     async stop(graceMs = 5000) {
       stopping = true;
       if (timer !== undefined) clearTimeout(timer);
-      await admission;
-      const inflight = [...running.values()];
+      while (pending.size > 0) await Promise.allSettled([...pending.values()]);
       let graceTimer: NodeJS.Timeout | undefined;
+      const settled = async () => {
+        while (running.size > 0 || tails.size > 0) await Promise.allSettled([...running.values(), ...tails]);
+        return true;
+      };
       const finished = await Promise.race([
-        Promise.allSettled(inflight).then(() => true),
+        settled(),
         new Promise<boolean>((resolve) => {
           graceTimer = setTimeout(() => resolve(false), graceMs);
         }),
       ]);
       clearTimeout(graceTimer);
       detached = true;
+      await commit.idle();
       return finished ? 0 : running.size;
     },
   };

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { sign } from '../../lambdas/core/signature';
@@ -146,6 +146,70 @@ describe('local bridge, end to end over loopback', () => {
     for (const { text } of sent) expect(texts.filter((t) => t.includes(text))).toHaveLength(1);
     expect(second.history.list().filter((r) => r.status === 'done')).toHaveLength(sent.length);
     expect(second.queue.items()).toEqual([]);
+  });
+
+  test('a concurrent burst is acknowledged only once on disk, and a restart loses nothing and duplicates nothing', async () => {
+    external = await startExternalDiscord();
+    const { emulator, channelId } = external;
+    emulator.faults.push({ match: { method: 'POST', route: /\/messages$/ }, kind: 'delay', delayMs: 100, times: 60 });
+    const env = testEnv(dir.path, external.env);
+    const first = await bridgeOn(env);
+    const queueDir = join(dir.path, 'queue');
+
+    const burst = Array.from({ length: 24 }, (_, i) => ({ pr: 2 + (i % 3), text: `concurrent comment [${i}]` }));
+    const answers = await Promise.all(
+      burst.map(async ({ pr, text }, i) => {
+        const res = await post(first.url, 'issue_comment', commentPayload(9000 + i, text, pr), first.secret);
+        // Answered 202 only once the queue file is on disk (or the delivery already went through).
+        const files = await readdir(queueDir);
+        const item = first.queue.get(res.deliveryId);
+        const durable =
+          item === undefined
+            ? first.history.get(res.deliveryId)?.status !== 'queued'
+            : files.includes(`${String(item.seq).padStart(12, '0')}.json`);
+        return { ...res, text, durable };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(burst.map(() => 202));
+    expect(answers.every((a) => a.durable)).toBe(true);
+    bridges.splice(bridges.indexOf(first), 1);
+    await first.stop();
+
+    const second = await bridgeOn(env);
+    await waitFor(
+      () =>
+        settled(
+          second,
+          answers.map((a) => a.deliveryId),
+        )() && second.queue.items().length === 0,
+      'the whole burst to be processed after the restart',
+      { timeoutMs: 30_000 },
+    );
+    expect(emulator.state.threads({ parentId: channelId })).toHaveLength(3);
+    const texts = messagesIn(emulator, channelId);
+    for (const { text } of answers) expect(texts.filter((t) => t.includes(text))).toHaveLength(1);
+  });
+
+  test('a queued delivery whose record never reached the disk is shown again and processed from its queue message', async () => {
+    external = await startExternalDiscord();
+    const { emulator, channelId } = external;
+    emulator.faults.push({ match: { method: 'POST' }, kind: '500', times: 1000 });
+    const env = testEnv(dir.path, external.env);
+    const first = await bridgeOn(env);
+    const res = await post(first.url, 'issue_comment', commentPayload(4242, 'kept by the queue'), first.secret);
+    expect(res.status).toBe(202);
+    bridges.splice(bridges.indexOf(first), 1);
+    await first.stop();
+    // As after a power cut: the record and body, written without waiting for the disk, are gone.
+    await rm(join(dir.path, 'deliveries'), { recursive: true, force: true });
+    emulator.faults.clear();
+
+    const second = await bridgeOn(env);
+    expect(second.history.get(res.deliveryId)).toMatchObject({ event: 'issue_comment', prNumber: 2 });
+    await waitFor(settled(second, [res.deliveryId]), 'the delivery to be processed');
+    expect(messagesIn(emulator, channelId).filter((t) => t.includes('kept by the queue'))).toHaveLength(1);
+    const api = await fetch(`${second.url}/api/deliveries/${res.deliveryId}`);
+    expect(((await api.json()) as { body?: string }).body).toContain('kept by the queue');
   });
 
   test('a delivery Discord keeps refusing is retried, dead-lettered after 5 attempts, and redriven', async () => {

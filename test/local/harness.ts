@@ -29,6 +29,11 @@ export function examplePayload(event: string, action: string): Record<string, un
   return structuredClone(found);
 }
 
+/** The fixture's links to PR #2, made to point at PR `pr` (as GitHub would send them for another PR). */
+function relink<T>(value: T, pr: number): T {
+  return JSON.parse(JSON.stringify(value).replace(/\/(pull|pulls|issues)\/2(?=[/.#"])/g, `/$1/${pr}`));
+}
+
 /** The issue_comment fixture, as a new comment `id` with `text` on PR `pr`. */
 export function commentPayload(id: number, text: string, pr = 2): Record<string, unknown> {
   const payload = fixtureBody('issue_comment.created.pull_request.json');
@@ -37,7 +42,12 @@ export function commentPayload(id: number, text: string, pr = 2): Record<string,
   if (typeof issue !== 'object' || issue === null || typeof comment !== 'object' || comment === null) {
     throw new Error('unexpected fixture shape');
   }
-  return { ...payload, issue: { ...issue, number: pr }, comment: { ...comment, id, body: text } };
+  // Two PRs never share a URL: the summaries (thread starters) of different PRs must differ like on GitHub.
+  return {
+    ...payload,
+    issue: relink({ ...issue, number: pr }, pr),
+    comment: relink({ ...comment, id, body: text }, pr),
+  };
 }
 
 export function testEnv(dataDir: string, overrides: Partial<LocalEnv> = {}): LocalEnv {

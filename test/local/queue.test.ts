@@ -1,8 +1,9 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
   backoffDelay,
+  createGroupCommit,
   createQueue,
   type Queue,
   type QueueEvent,
@@ -215,5 +216,142 @@ describe('local queue', () => {
     await writeFile(join(dir.path, '000000000001.json'), JSON.stringify({ seq: 1 }));
     const queue = createQueue<Body>({ dir: dir.path, handler: async () => undefined, decode });
     await expect(queue.start()).rejects.toThrow(/malformed/);
+  });
+
+  test('concurrent enqueues share a group commit: each is on disk when acknowledged, in call order, FIFO per group', async () => {
+    const ran: string[] = [];
+    const hold = deferred();
+    const { queue } = await startQueue(
+      async (item) => {
+        await hold.promise;
+        ran.push(item.id);
+      },
+      { concurrency: 3 },
+    );
+    const ids = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    const onDisk: boolean[] = [];
+    const answers = await Promise.all(
+      ids.map((id, i) =>
+        queue.enqueue(msg(id, `G${i % 3}`)).then(async (answer) => {
+          const files = await readdir(dir.path);
+          const seq = queue.get(id)?.seq ?? -1;
+          onDisk.push(files.includes(`${String(seq).padStart(12, '0')}.json`));
+          return answer;
+        }),
+      ),
+    );
+    expect(answers.every((a) => a === 'queued')).toBe(true);
+    expect(onDisk.every(Boolean)).toBe(true);
+    // Sequence numbers follow the order of the calls.
+    expect(ids.map((id) => queue.get(id)?.seq)).toEqual(ids.map((_, i) => i + 1));
+    hold.resolve();
+    await waitFor(() => queue.items().length === 0, 'the queue to drain');
+    for (const g of [0, 1, 2]) {
+      expect(ran.filter((id) => Number(id.slice(1)) % 3 === g)).toEqual(ids.filter((_, i) => i % 3 === g));
+    }
+  });
+
+  test('concurrent enqueues of one id: one is queued, the others are duplicates', async () => {
+    const hold = deferred();
+    const calls: string[] = [];
+    const { queue } = await startQueue(async (item) => {
+      calls.push(item.id);
+      await hold.promise;
+    });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => queue.enqueue(msg('a1', 'A'))));
+    expect(answers.filter((a) => a === 'queued')).toHaveLength(1);
+    expect(answers.filter((a) => a === 'duplicate')).toHaveLength(3);
+    expect((await readdir(dir.path)).filter((n) => n.endsWith('.json'))).toHaveLength(1);
+    hold.resolve();
+    await waitFor(() => queue.items().length === 0, 'the queue to drain');
+    expect(calls).toEqual(['a1']);
+  });
+
+  test('after a success the group goes on at once, and the file stays until settle is durable', async () => {
+    const settling = deferred();
+    const settled: string[] = [];
+    const ran: string[] = [];
+    const { queue, events } = await startQueue(
+      async (item) => {
+        ran.push(item.id);
+      },
+      {
+        settle: async (item) => {
+          if (item.id === 'a1') await settling.promise;
+          settled.push(item.id);
+        },
+      },
+    );
+    await queue.enqueue(msg('a1', 'A'));
+    await queue.enqueue(msg('a2', 'A'));
+    await waitFor(() => ran.includes('a2'), 'the next message of the group to run');
+    await waitFor(() => settled.includes('a2'), 'a2 to settle');
+    // a1 is done for the queue, but its file waits for its settle.
+    expect(queue.items()).toEqual([]);
+    await waitFor(async () => (await readdir(dir.path)).filter((n) => n.endsWith('.json')).length === 1, 'a2 removed');
+    expect(events.some((e) => e.type === 'succeeded' && e.item.id === 'a1')).toBe(false);
+    settling.resolve();
+    await waitFor(async () => (await readdir(dir.path)).filter((n) => n.endsWith('.json')).length === 0, 'a1 removed');
+    expect(events.some((e) => e.type === 'succeeded' && e.item.id === 'a1')).toBe(true);
+  });
+
+  test('a settle that fails keeps the file: the message runs again after a restart', async () => {
+    const first = await startQueue(async () => undefined, {
+      settle: async () => {
+        throw new Error('disk full');
+      },
+    });
+    await first.queue.enqueue(msg('a1', 'A'));
+    await waitFor(() => first.queue.items().length === 0, 'the attempt');
+    await first.queue.stop(100);
+    expect((await readdir(dir.path)).filter((n) => n.endsWith('.json'))).toHaveLength(1);
+
+    const again: string[] = [];
+    const second = await startQueue(async (item) => {
+      again.push(`${item.id}#${item.attempts}`);
+    });
+    await waitFor(() => second.queue.items().length === 0, 'the rerun');
+    expect(again).toEqual(['a1#2']);
+  });
+
+  test('stop waits for the commits and settles in flight, and start clears temp files a crash left', async () => {
+    await writeFile(join(dir.path, '000000000009.json.ab12.tmp'), '{"torn":');
+    const done: string[] = [];
+    const { queue } = await startQueue(async (item) => {
+      done.push(item.id);
+    });
+    expect((await readdir(dir.path)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const answers = Promise.all(['a1', 'a2', 'b1'].map((id) => queue.enqueue(msg(id, id.slice(0, 1)))));
+    await expect(answers).resolves.toEqual(['queued', 'queued', 'queued']);
+    expect(await queue.stop(1000)).toBe(0);
+    await expect(queue.enqueue(msg('c1', 'C'))).rejects.toThrow(/stopping/);
+    // What ran is gone from the disk; what did not is still there for the next start.
+    const left = await Promise.all(
+      (await readdir(dir.path))
+        .filter((n) => n.endsWith('.json'))
+        .map(async (n) => (JSON.parse(await readFile(join(dir.path, n), 'utf8')) as { id: string }).id),
+    );
+    expect([...done, ...left].sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(done.filter((id) => left.includes(id))).toEqual([]);
+  });
+
+  test('group commit: the last operation on a path wins, writes land before removals, failures reach their caller', async () => {
+    const commit = createGroupCommit();
+    const a = join(dir.path, 'a.json');
+    const b = join(dir.path, 'b.json');
+    await writeFile(b, 'old');
+    await Promise.all([
+      commit.write(a, '1'),
+      commit.write(a, '2'),
+      commit.sync(a),
+      commit.remove(b),
+      commit.write(join(dir.path, 'c.json'), 'c'),
+    ]);
+    expect(await readFile(a, 'utf8')).toBe('2');
+    expect((await readdir(dir.path)).sort()).toEqual(['a.json', 'c.json']);
+    await expect(commit.write(join(dir.path, 'missing', 'x.json'), 'x')).rejects.toThrow();
+    await expect(commit.sync(join(dir.path, 'c.json'), 5)).rejects.toThrow(/incomplete/);
+    await expect(commit.sync(join(dir.path, 'c.json'), 1)).resolves.toBeUndefined();
+    await commit.idle();
   });
 });
