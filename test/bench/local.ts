@@ -214,7 +214,7 @@ export async function benchLocal(options: { seconds?: number } = {}): Promise<Se
       durable === undefined
         ? ''
         : `Disk floor on this machine: one fsynced file per request sustains ${round(rps(durable), 0)}/s; the bridge writes several per delivery ` +
-          '(history body and record, queue item, then state changes as the worker runs), so its rate is bound by fsync, not by CPU.',
+          "(history body and record, queue item, then state changes as the worker runs), batched by group commit; with the worker busy in the same process, its rate is bound by the worker's CPU.",
     ].join('\n'),
     headline: [
       {
