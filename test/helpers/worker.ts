@@ -53,30 +53,10 @@ export async function startWorkerRig(
     error: (m, e) => logs.push(JSON.stringify({ level: 'error', m, ...e })),
   };
   const counted = new Map<string, number>();
-  const metrics: MetricsSink = {
-    count: (name, value = 1, dims) => {
-      const key = dims ? `${name}:${Object.values(dims).join(',')}` : name;
-      counted.set(key, (counted.get(key) ?? 0) + value);
-    },
-    milliseconds: () => {},
-  };
+  const metrics = countingMetrics(counted);
   let seen = 0;
-  const deps = (o: { readonly wrap?: (port: DiscordPort) => DiscordPort } = {}): WorkerDeps => {
-    const adapter = createDiscordPort({ token: discord.token, api: discord.emu.url, retries: 0, log, metrics });
-    const port = guardForbidden(o.wrap ? o.wrap(adapter) : adapter, discord.clock.read);
-    return {
-      deliveries: createDeliveryStore({ doc: dynamo.doc, table: dynamo.tables.deliveries }),
-      threads: createThreadStore({ doc: dynamo.doc, table: dynamo.tables.threads }),
-      discord: port,
-      config,
-      loadBody: async (e) => e.body ?? '',
-      log,
-      metrics,
-      now: discord.clock.read,
-      leaseMs: 180_000,
-      channels: createChannelDirectory(port),
-    };
-  };
+  const deps = (o: { readonly wrap?: (port: DiscordPort) => DiscordPort } = {}): WorkerDeps =>
+    workerDeps({ discord, dynamo, config, log, metrics, leaseMs: 180_000, wrap: o.wrap });
   const shared = deps();
   const envelope = (event: string, payload: unknown, deliveryId: string): Envelope =>
     envelopeFor(event, payload, deliveryId, discord.clock.read());
@@ -108,5 +88,46 @@ export async function startWorkerRig(
       await discord.close();
       await dynamo.close();
     },
+  };
+}
+
+/** Metrics counted into a map: `name` or `name:dimension values`. */
+export function countingMetrics(counted: Map<string, number>): MetricsSink {
+  return {
+    count: (name, value = 1, dims) => {
+      const key = dims ? `${name}:${Object.values(dims).join(',')}` : name;
+      counted.set(key, (counted.get(key) ?? 0) + value);
+    },
+    milliseconds: () => {},
+  };
+}
+
+/**
+ * The worker's dependencies on real parts, as the Lambda builds them: a new store instance and Discord client per
+ * call (= another worker process); `wrap` decorates the Discord adapter (crash or fault injection).
+ */
+export function workerDeps(o: {
+  readonly discord: TestDiscord;
+  readonly dynamo: TestDynamo;
+  readonly config: BridgeConfig;
+  readonly log: Log;
+  readonly metrics: MetricsSink;
+  readonly leaseMs: number;
+  readonly wrap?: (port: DiscordPort) => DiscordPort;
+}): WorkerDeps {
+  const { discord, dynamo, log, metrics } = o;
+  const adapter = createDiscordPort({ token: discord.token, api: discord.emu.url, retries: 0, log, metrics });
+  const port = guardForbidden(o.wrap ? o.wrap(adapter) : adapter, discord.clock.read);
+  return {
+    deliveries: createDeliveryStore({ doc: dynamo.doc, table: dynamo.tables.deliveries }),
+    threads: createThreadStore({ doc: dynamo.doc, table: dynamo.tables.threads }),
+    discord: port,
+    config: o.config,
+    loadBody: async (e) => e.body ?? '',
+    log,
+    metrics,
+    now: discord.clock.read,
+    leaseMs: o.leaseMs,
+    channels: createChannelDirectory(port),
   };
 }

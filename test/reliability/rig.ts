@@ -4,16 +4,14 @@
  * is routed to the text channel, the other to the forum channel. Each `container()` is a fresh set of deps,
  * as a new Lambda container would build them (own REST client, own claim tokens, own channel cache).
  */
-import { createDiscordPort } from '../../lambdas/adapters/discord';
-import { createDeliveryStore, createThreadStore } from '../../lambdas/adapters/dynamo';
-import { classify } from '../../lambdas/core/classify';
-import { guardForbidden } from '../../lambdas/core/guard';
-import type { DiscordPort, Log, MetricsSink } from '../../lambdas/core/ports';
-import { createChannelDirectory, type WorkerDeps } from '../../lambdas/core/process';
+import type { DiscordPort, Log } from '../../lambdas/core/ports';
+import type { WorkerDeps } from '../../lambdas/core/process';
 import type { BridgeConfig, Envelope } from '../../lambdas/core/types';
 import { startDynalite, type TestDynamo } from '../helpers/dynalite';
 import { startTestDiscord, type TestDiscord } from '../helpers/emulator';
+import { envelopeFor } from '../helpers/envelopes';
 import { testConfig } from '../helpers/payloads';
+import { countingMetrics, workerDeps } from '../helpers/worker';
 import { type ChannelKind, REPOS } from './scenario';
 
 /** The queue's visibility timeout = the claim lease (6 × the worker's 30 s timeout, as the stack sets it). */
@@ -51,45 +49,11 @@ export async function startReliabilityRig(
   };
   const log: Log = { debug: () => {}, info: () => {}, warn: keep('warn'), error: keep('error') };
   const counted = new Map<string, number>();
-  const metrics: MetricsSink = {
-    count: (name, value = 1, dims) => {
-      const key = dims ? `${name}:${Object.values(dims).join(',')}` : name;
-      counted.set(key, (counted.get(key) ?? 0) + value);
-    },
-    milliseconds: () => {},
-  };
-  const container = (o: { readonly wrap?: (port: DiscordPort) => DiscordPort } = {}): WorkerDeps => {
-    const adapter = createDiscordPort({ token: discord.token, api: discord.emu.url, retries: 0, log, metrics });
-    const port = guardForbidden(o.wrap ? o.wrap(adapter) : adapter, discord.clock.read);
-    return {
-      deliveries: createDeliveryStore({ doc: dynamo.doc, table: dynamo.tables.deliveries }),
-      threads: createThreadStore({ doc: dynamo.doc, table: dynamo.tables.threads }),
-      discord: port,
-      config,
-      loadBody: async (e) => e.body ?? '',
-      log,
-      metrics,
-      now: discord.clock.read,
-      leaseMs: VISIBILITY_MS,
-      channels: createChannelDirectory(port),
-    };
-  };
-  const envelope = (event: string, payload: unknown, deliveryId: string): Envelope => {
-    const c = classify(event, payload);
-    if (!c.handled) throw new Error(`scenario produced an unhandled delivery: ${c.reason}`);
-    return {
-      v: 1,
-      deliveryId,
-      event,
-      action: c.action,
-      repositoryId: c.repositoryId,
-      repository: c.repository,
-      prNumber: c.prNumber,
-      groupId: c.groupId,
-      receivedAt: discord.clock.read(),
-      body: JSON.stringify(payload),
-    };
-  };
+  const metrics = countingMetrics(counted);
+  const container = (o: { readonly wrap?: (port: DiscordPort) => DiscordPort } = {}): WorkerDeps =>
+    workerDeps({ discord, dynamo, config, log, metrics, leaseMs: VISIBILITY_MS, wrap: o.wrap });
+  const envelope = (event: string, payload: unknown, deliveryId: string): Envelope =>
+    envelopeFor(event, payload, deliveryId, discord.clock.read());
   return {
     discord,
     dynamo,

@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { sign } from '../../lambdas/core/signature';
+import { seededRandom } from '../../local/discord-emulator/faults';
 import { example, prPayload } from '../helpers/payloads';
 import type { SignedRequest } from '../helpers/signed-request';
 import { signedRequest } from '../helpers/signed-request';
@@ -14,17 +15,8 @@ export const PREVIOUS_SECRET = 'security-suite-previous-secret-a91d04';
 /** The ingest body limit used by the suite (small, so oversize cases stay cheap). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the emulator's seeded generator, mulberry32). */
+export const prng = seededRandom;
 
 export interface Rng {
   float(): number;
