@@ -130,17 +130,8 @@ export function testConfig(
     channels: overrides.channels ?? {},
     users: overrides.users ?? {},
     repoInName: overrides.repoInName ?? 'auto',
-    policy: {
-      ignoreBots: true,
-      allowBots: [],
-      ignoreUsers: [],
-      includeLabels: [],
-      excludeLabels: [],
-      baseBranches: [],
-      drafts: 'include',
-      syncNotes: true,
-      ...overrides.policy,
-    },
+    // Production defaults fill whatever the test leaves out.
+    policy: { ...overrides.policy },
   });
 }
 
