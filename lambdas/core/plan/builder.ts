@@ -88,6 +88,18 @@ export class PlanBuilder {
     return this;
   }
 
+  /** Edit the message forwarded under `key` (sent with allowed_mentions like a create). */
+  edit(key: string, message: OutboundMessage): this {
+    this.actions.push({ kind: 'edit', key, message });
+    return this;
+  }
+
+  /** Delete the message forwarded under `key`. */
+  remove(key: string): this {
+    this.actions.push({ kind: 'delete', key });
+    return this;
+  }
+
   rename(name: string): this {
     this.actions.push({ kind: 'rename', name });
     return this;

@@ -1,14 +1,33 @@
 /** Forwarded comments: review comments (with `path:line` and a diff excerpt; replies as replies) and PR conversation comments. */
 import type { IssueCommentEvent, PullRequestReviewCommentEvent } from '../events';
 import { diffExcerpt, forwarded, linkSuffix, location } from '../render';
-import type { Plan } from '../types';
+import type { OutboundMessage, Plan } from '../types';
 import { ignored, PlanBuilder, type PlanContext, snapshotOf } from './builder';
 
-const notYet = (event: string, action: string) =>
-  ignored(`${event}.${action} is not mirrored yet (comment edits and deletes are a later issue)`);
+/**
+ * `created` posts the comment; `edited` and `deleted` mirror onto the message forwarded under the same key.
+ * An edit or delete of a comment the bridge never forwarded is ignored (it never creates a thread for it).
+ */
+function mirror(
+  view: IssueCommentEvent | PullRequestReviewCommentEvent,
+  ctx: PlanContext,
+  key: string,
+  message: OutboundMessage,
+  replyToKey?: string,
+): Plan {
+  const pr = view.pr;
+  if (pr === undefined) return ignored('comment without a pull request');
+  const builder = new PlanBuilder(ctx, pr, snapshotOf(pr, ctx.state?.pr));
+  if (view.action === 'created') return builder.post(key, message, replyToKey).build();
+  if (view.action !== 'edited' && view.action !== 'deleted')
+    return ignored(`${view.event}.${view.action} is not mirrored`);
+  if (ctx.state?.threadId === undefined || ctx.state.messages[key] === undefined) {
+    return ignored(`${view.event}.${view.action}: the comment was never forwarded`);
+  }
+  return (view.action === 'edited' ? builder.edit(key, message) : builder.remove(key)).build();
+}
 
 export function planReviewComment(view: PullRequestReviewCommentEvent, ctx: PlanContext): Plan {
-  if (view.action !== 'created') return notYet(view.event, view.action);
   const c = view.comment;
   const reply = c.inReplyToId !== undefined;
   const message = forwarded(
@@ -18,21 +37,16 @@ export function planReviewComment(view: PullRequestReviewCommentEvent, ctx: Plan
     c.body,
     reply ? '' : diffExcerpt(c.diffHunk),
   );
-  return new PlanBuilder(ctx, view.pr, snapshotOf(view.pr, ctx.state?.pr))
-    .post(`review-comment:${c.id}`, message, reply ? `review-comment:${c.inReplyToId}` : undefined)
-    .build();
+  return mirror(view, ctx, `review-comment:${c.id}`, message, reply ? `review-comment:${c.inReplyToId}` : undefined);
 }
 
 export function planIssueComment(view: IssueCommentEvent, ctx: PlanContext): Plan {
   if (view.pr === undefined) return ignored(`comment on issue #${view.issueNumber}, which is not a pull request`);
-  if (view.action !== 'created') return notYet(view.event, view.action);
   const c = view.comment;
   const message = forwarded(
     ctx.config,
     (m) => `💬 ${m.name(c.user.login)} commented${linkSuffix('view', c.url)}`,
     c.body,
   );
-  return new PlanBuilder(ctx, view.pr, snapshotOf(view.pr, ctx.state?.pr))
-    .post(`issue-comment:${c.id}`, message)
-    .build();
+  return mirror(view, ctx, `issue-comment:${c.id}`, message);
 }

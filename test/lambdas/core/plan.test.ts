@@ -445,17 +445,32 @@ describe('pull_request_review_comment', () => {
     });
   });
 
-  test.each(['edited', 'deleted'])('%s is ignored for now', (action) => {
-    const p = plan(
-      delivery('pull_request_review_comment', example('pull_request_review_comment', action)),
-      threadState(),
-      config,
-      'forum',
-    );
-    expect(p).toEqual({
-      ignored: `pull_request_review_comment.${action} is not mirrored yet (comment edits and deletes are a later issue)`,
-      actions: [],
-    });
+  test.each(['edited', 'deleted'])(
+    '%s of a comment never forwarded is ignored (no thread is created for it)',
+    (action) => {
+      const p = plan(
+        delivery('pull_request_review_comment', example('pull_request_review_comment', action)),
+        threadState(),
+        config,
+        'forum',
+      );
+      expect(p).toEqual({
+        ignored: `pull_request_review_comment.${action}: the comment was never forwarded`,
+        actions: [],
+      });
+    },
+  );
+
+  test('edited → the forwarded message is edited; deleted → it is deleted', () => {
+    const edited = example('pull_request_review_comment', 'edited');
+    const key = `review-comment:${edited.comment.id}`;
+    const state = threadState({ messages: { [key]: '500000000000000001' } });
+    const e = plan(delivery('pull_request_review_comment', edited), state, config, 'text');
+    expect(e.actions.map((a) => a.kind)).toEqual(['ensureThread', 'edit']);
+    expect(e.actions[1]).toMatchObject({ kind: 'edit', key, message: { mentionUserIds: [] } });
+    const deleted = { ...example('pull_request_review_comment', 'deleted'), comment: edited.comment };
+    const d = plan(delivery('pull_request_review_comment', deleted), state, config, 'text');
+    expect(d.actions).toEqual([expect.objectContaining({ kind: 'ensureThread' }), { kind: 'delete', key }]);
   });
 });
 
@@ -496,12 +511,23 @@ describe('issue_comment', () => {
     expect(p).toEqual({ ignored: 'comment on issue #1, which is not a pull request', actions: [] });
   });
 
-  test.each(['edited', 'deleted'])('%s on a PR is ignored for now', (action) => {
-    const payload = { ...fixturePayload('issue_comment.created.pull_request'), action };
-    expect(plan(delivery('issue_comment', payload), threadState(), config, 'forum').ignored).toBe(
-      `issue_comment.${action} is not mirrored yet (comment edits and deletes are a later issue)`,
-    );
-  });
+  test.each(['edited', 'deleted'])(
+    '%s on a PR mirrors onto the forwarded message, or is ignored when none',
+    (action) => {
+      const payload = { ...fixturePayload('issue_comment.created.pull_request'), action };
+      const key = `issue-comment:${(fixturePayload('issue_comment.created.pull_request').comment as { id: number }).id}`;
+      expect(plan(delivery('issue_comment', payload), threadState(), config, 'forum').ignored).toBe(
+        `issue_comment.${action}: the comment was never forwarded`,
+      );
+      const mirrored = plan(
+        delivery('issue_comment', payload),
+        threadState({ messages: { [key]: '500000000000000002' } }),
+        config,
+        'forum',
+      );
+      expect(mirrored.actions[1]).toMatchObject({ kind: action === 'edited' ? 'edit' : 'delete', key });
+    },
+  );
 });
 
 describe('planning in general', () => {

@@ -209,3 +209,40 @@ describe('lazy adoption and routing', () => {
     expect(names).toEqual(expect.arrayContaining(['PR #77 · Other repo change']));
   });
 });
+
+describe('edits and deletes of forwarded comments', () => {
+  let rig: WorkerRig;
+  beforeAll(async () => {
+    rig = await startWorkerRig();
+  });
+  afterAll(() => rig.close());
+  const forwarded = () => {
+    const [thread] = rig.discord.emu.state.threads({ parentId: rig.channelId });
+    return rig.discord.emu.state.messages(thread.id);
+  };
+
+  test('an edited comment edits the forwarded message (allowed_mentions sent again); a deleted one deletes it', async () => {
+    const created = JSON.parse(rig.fixture('issue_comment.created.pull_request').body!);
+    await rig.process(rig.envelope('issue_comment', created, 'c-created'));
+    const edited = { ...created, action: 'edited', comment: { ...created.comment, body: 'Edited: @everyone look' } };
+    await rig.process(rig.envelope('issue_comment', edited, 'c-edited'));
+    const [message] = forwarded();
+    expect(message.content).toContain('Edited:');
+    expect(message.editedAt).not.toBeNull();
+    expect(message.history.map((h) => h.op)).toEqual(['create', 'edit']);
+    expect(message.history[1].allowedMentions?.parse).toEqual([]);
+    expect(message.mentionEveryone).toBe(false);
+    await rig.process(rig.envelope('issue_comment', { ...created, action: 'deleted' }, 'c-deleted'));
+    expect(forwarded().map((m) => m.deleted)).toEqual([true]);
+  });
+
+  test('an edit of a comment that was never forwarded creates nothing', async () => {
+    const other = JSON.parse(rig.fixture('issue_comment.created.pull_request').body!);
+    other.action = 'edited';
+    other.comment.id = 123456;
+    await expect(rig.process(rig.envelope('issue_comment', other, 'c-unknown-edit'))).resolves.toMatchObject({
+      status: 'ignored',
+    });
+    expect(forwarded()).toHaveLength(1);
+  });
+});
