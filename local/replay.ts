@@ -202,6 +202,12 @@ interface ReplayTarget {
   close(): Promise<void>;
 }
 
+/** Asks the running bridge to write its lazily kept history, so the data directory holds every delivery. */
+async function flushHistory(url: string): Promise<void> {
+  const res = await fetch(`${url}/api/flush`, { method: 'POST', headers: { [API_HEADER]: API_HEADER_VALUE } });
+  if (!res.ok) throw new Error(`The running bridge at ${url} could not write its history (${res.status}).`);
+}
+
 function serverTarget(url: string): ReplayTarget {
   return {
     description: `the running bridge at ${url}`,
@@ -319,6 +325,8 @@ export async function runReplay(
       return 0;
     }
     const env = readEnv(environment, cwd);
+    const running = await readLock(env.dataDir);
+    if (running?.url !== undefined) await flushHistory(running.url);
     if (args.kind === 'save') {
       await saveDelivery(env.dataDir, args.id, args.path);
       io.out(`Saved delivery ${args.id} to ${args.path}.`);

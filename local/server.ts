@@ -232,6 +232,11 @@ export async function startServer(options: ServerOptions): Promise<LocalServer> 
       if (!ok) throw new HttpError(409, `Delivery ${redrive[1]} is not in the dead letters.`);
       return sendJson(res, 200, { redriven: redrive[1] });
     }
+    if (path === '/api/flush') {
+      // Lets `npm run replay` read the data directory: history records and bodies are written lazily.
+      await history.flush();
+      return sendJson(res, 200, { flushed: true });
+    }
     if (path === '/api/replay') {
       const parsed = apiReplayBody.safeParse(jsonBody(await readBody(req, API_BODY_LIMIT)));
       if (!parsed.success) throw new HttpError(400, 'Expected { "envelope": {...}, "dryRun": boolean }.');
