@@ -22,7 +22,7 @@ const MAX_BATCH_SIZE = 10;
 export interface PrWorkerProps {
   /** SQS FIFO queue the worker consumes. */
   readonly queue: IQueue;
-  /** The queue's visibility timeout: at least 6 × {@link timeout}; also the lease of a delivery claim. */
+  /** The queue's visibility timeout: at least 6 × {@link timeout}; a delivery claim's lease is this minus {@link timeout}. */
   readonly queueVisibilityTimeout: Duration;
   /** Secret holding the Discord bot token; the function may read it. */
   readonly discordToken: ISecret;
@@ -92,8 +92,10 @@ export class PrWorker extends Construct {
         PAYLOAD_BUCKET: props.payloadBucket.bucketName,
         BRIDGE_CONFIG: bridgeConfig,
         DISCORD_API_URL: props.discordApiUrl ?? DISCORD_API_URL,
-        // A crashed attempt's claim expires no later than the queue's retry of the same message.
-        CLAIM_LEASE_SECONDS: String(props.queueVisibilityTimeout.toSeconds()),
+        // An attempt claims its delivery within `timeout` of receiving it, so a lease of visibility − timeout
+        // outlasts any attempt yet has always expired when the queue makes the message visible again: the retry of
+        // a crashed attempt never finds its claim still busy.
+        CLAIM_LEASE_SECONDS: String(props.queueVisibilityTimeout.toSeconds() - timeout.toSeconds()),
         POWERTOOLS_SERVICE_NAME: 'worker',
         POWERTOOLS_METRICS_NAMESPACE: 'DiscordPrThreads',
       },

@@ -80,7 +80,7 @@ test('the environment carries names, ARNs and the validated bridge config', () =
     PAYLOAD_BUCKET: { Ref: ids.bucket },
     BRIDGE_CONFIG: JSON.stringify(bridgeConfig),
     DISCORD_API_URL: 'https://nirn.example.com/api',
-    CLAIM_LEASE_SECONDS: '180',
+    CLAIM_LEASE_SECONDS: '150',
     POWERTOOLS_SERVICE_NAME: 'worker',
     POWERTOOLS_METRICS_NAMESPACE: 'DiscordPrThreads',
     NODE_OPTIONS: '--enable-source-maps',
@@ -97,9 +97,9 @@ test('DISCORD_API_URL defaults to Discord', () => {
   expect(environmentOf(template, fnId).DISCORD_API_URL).toBe('https://discord.com/api');
 });
 
-test('a claim lease equals the queue visibility timeout', () => {
+test('a claim lease is the queue visibility timeout minus the worker timeout (expired before the retry)', () => {
   const { template, fnId } = build({ queueVisibilityTimeout: Duration.seconds(600) });
-  expect(environmentOf(template, fnId).CLAIM_LEASE_SECONDS).toBe('600');
+  expect(environmentOf(template, fnId).CLAIM_LEASE_SECONDS).toBe('570');
 });
 
 test('may read and write items of both tables, nothing more', () => {
