@@ -146,34 +146,32 @@ const branch = z.object({
   repo: z.nullish(z.object({ full_name: z.string() })),
 });
 
-const pullRequest = z.object({
+/** Fields pull requests and issues share. */
+const conversation = {
   number: integer,
   html_url: z.string(),
   title: text,
   user: user,
   state: z.enum(['open', 'closed']),
   draft: z.optional(z.boolean()),
+  body: text,
+  labels: z._default(z.array(label), []),
+};
+
+const pullRequest = z.object({
+  ...conversation,
   merged: z.nullish(z.boolean()),
   merged_at: z.nullish(z.string()),
   merged_by: optionalUser,
   base: branch,
   head: branch,
-  body: text,
-  labels: z._default(z.array(label), []),
   requested_reviewers: z.optional(z.array(z.object({ login: z.optional(z.string()), name: z.optional(z.string()) }))),
   requested_teams: z.optional(z.array(z.object({ name: z.string() }))),
   commits: z.optional(count),
 });
 
 const issue = z.object({
-  number: integer,
-  html_url: z.string(),
-  title: text,
-  user: user,
-  state: z.enum(['open', 'closed']),
-  draft: z.optional(z.boolean()),
-  body: text,
-  labels: z._default(z.array(label), []),
+  ...conversation,
   pull_request: z.optional(z.object({ html_url: z.optional(z.string()), merged_at: z.nullish(z.string()) })),
 });
 

@@ -18,6 +18,7 @@ import {
   type Log,
   METRIC,
   type MetricsSink,
+  type RecentMessage,
   type ThreadPatch,
   type ThreadStore,
 } from './ports';
@@ -95,6 +96,8 @@ class Execution {
   private patch: { archived?: boolean; locked?: boolean; tags?: readonly TagName[] } = {};
   /** The thread was archived/locked before this delivery and had to be opened: restore that at the end. */
   private restore: { archived: boolean; locked: boolean } | undefined;
+  /** Recovery look-ups of this execution, by channel. */
+  private readonly recent = new Map<string, Promise<readonly RecentMessage[]>>();
 
   constructor(
     public state: ThreadState,
@@ -378,7 +381,13 @@ class Execution {
   /** While recovering: the id of an identical message created since the delivery arrived, if any. */
   private async findApplied(channelId: string, message: OutboundMessage): Promise<string | undefined> {
     if (!this.ctx.recovering) return undefined;
-    const recent = await this.ctx.discord.recentMessages(channelId, RECOVERY_LOOKBACK);
+    // One look-up per channel and execution: what an earlier attempt created is there already.
+    let lookup = this.recent.get(channelId);
+    if (!lookup) {
+      lookup = this.ctx.discord.recentMessages(channelId, RECOVERY_LOOKBACK);
+      this.recent.set(channelId, lookup);
+    }
+    const recent = await lookup;
     const since = this.ctx.since - CLOCK_SKEW_MS;
     const known = new Set(Object.values(this.state.messages));
     const want = fingerprint(message.content, message.embeds ?? []);

@@ -100,8 +100,9 @@ export async function processEnvelope(
 }
 
 async function run(envelope: Envelope, deps: WorkerDeps, recovering: boolean, since: number): Promise<ProcessResult> {
+  const body = await deps.loadBody(envelope);
   for (let attempt = 0; ; attempt++) {
-    const prepared = await prepare(envelope, deps);
+    const prepared = await prepare(envelope, deps, body);
     if (prepared.plan.ignored !== undefined) {
       return { status: 'ignored', reason: prepared.plan.ignored, actions: [] };
     }
@@ -136,8 +137,8 @@ interface Prepared {
   readonly noteScope: string;
 }
 
-async function prepare(envelope: Envelope, deps: WorkerDeps): Promise<Prepared> {
-  const body = await deps.loadBody(envelope);
+/** Plans against the current thread state (called again after a state race; the body is loaded once). */
+async function prepare(envelope: Envelope, deps: WorkerDeps, body: string): Promise<Prepared> {
   const payload = parsePayload(body);
   const key = envelope.groupId;
   const stored = await deps.threads.get(key);
@@ -168,7 +169,7 @@ function parsePayload(body: string): unknown {
 
 /** What the delivery would do, without claiming it or changing anything (dry runs, replay). */
 export async function planEnvelope(envelope: Envelope, deps: WorkerDeps): Promise<Plan> {
-  return (await prepare(envelope, deps)).plan;
+  return (await prepare(envelope, deps, await deps.loadBody(envelope))).plan;
 }
 
 // ------------------------------------------------------------ channel directory
